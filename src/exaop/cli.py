@@ -1,0 +1,93 @@
+"""The `exaop` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from exaop import __version__
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from exaop.engine.profile import ProfileError
+    from exaop.server import ControlPlane, ServeOptions
+    from exaop.store import StoreError
+
+    opts = ServeOptions(
+        host=args.host,
+        port=args.port,
+        state_dir=Path(args.state_dir),
+        admin_password=args.admin_password,
+        http=args.http,
+        cert=Path(args.cert) if args.cert else None,
+        key=Path(args.key) if args.key else None,
+        speed=args.speed,
+        profile=Path(args.profile) if args.profile else None,
+        log_level=args.log_level,
+    )
+    if args.speed < 0:
+        print("exaop serve: --speed must be 0 (manual clock) or more", file=sys.stderr)
+        return 2
+    if bool(args.cert) != bool(args.key):
+        print("exaop serve: --cert and --key go together", file=sys.stderr)
+        return 2
+    try:
+        plane = ControlPlane(opts)
+    except (ProfileError, StoreError) as e:
+        print(f"exaop serve: {e}", file=sys.stderr)
+        return 2
+    for note in plane.notes:
+        print(f"exaop serve: note: {note}", file=sys.stderr)
+    if plane.generated_password:
+        print(f"exaop serve: generated password for user admin: {plane.generated_password}", flush=True)
+
+    def ready(url: str) -> None:
+        print(f"exaop listening on {url}", flush=True)
+
+    try:
+        asyncio.run(plane.run(on_ready=ready))
+    except OSError as e:
+        print(f"exaop serve: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    if plane.halt_reason:
+        print(f"exaop serve: EXAoperation halted: {plane.halt_reason}", flush=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="exaop", description="Operate Exasol-style clusters through EXAoperation XML-RPC.")
+    p.add_argument("--version", action="version", version=f"exaop {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the EXAoperation-compatible XML-RPC control plane")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8443, help="port (default 8443; 0 picks a free one)")
+    s.add_argument("--state-dir", default="state", help="where the cluster's state lives (default ./state)")
+    s.add_argument("--admin-password", help="password of user admin (or env EXAOP_ADMIN_PASSWORD); "
+                   "generated and printed once on first start when neither is given")  # fmt: skip
+    s.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
+    s.add_argument("--cert", help="TLS certificate (PEM); default: a self-signed one in the state dir")
+    s.add_argument("--key", help="TLS private key (PEM) for --cert")
+    s.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="simulated seconds per real second (default 1; 60 = a minute per second; 0 = manual)",
+    )
+    s.add_argument("--profile", help="TOML cluster profile for a new state dir (default: built-in)")
+    s.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    s.set_defaults(func=_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Time, the cluster profile and power drivers: what the model runs on."""

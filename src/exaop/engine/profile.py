@@ -1,0 +1,201 @@
+"""Cluster profiles: the TOML description of a cluster that a fresh state dir starts from."""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+DURATION_NAMES = (
+    "node_boot",
+    "node_shutdown",
+    "storage_start",
+    "storage_stop",
+    "database_start",
+    "database_connect",
+    "database_stop",
+    "database_force_stop",
+    "database_backup",
+    "exaoperation_restart",
+)
+
+
+class ProfileError(ValueError):
+    """The profile file is not valid; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class Duration:
+    value: float
+    jitter: float = 0.0
+
+    def draw(self, rng: random.Random) -> float:
+        if not self.jitter:
+            return self.value
+        return max(0.0, rng.uniform(self.value - self.jitter, self.value + self.jitter))
+
+    @property
+    def longest(self) -> float:
+        return self.value + self.jitter
+
+
+@dataclass
+class Profile:
+    raw: dict[str, Any]
+    name: str
+    description: str
+    private_network: str
+    exaoperation_nodes: list[str]
+    dialect: str
+    version: str
+    durations: dict[str, Duration]
+    hardware: dict[str, Any]
+    license_servers: list[dict[str, Any]]
+    nodes: list[dict[str, Any]]
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+    databases: list[dict[str, Any]] = field(default_factory=list)
+    logservices: list[dict[str, Any]] = field(default_factory=list)
+    plugins: list[dict[str, Any]] = field(default_factory=list)
+
+
+def node_name(number: int) -> str:
+    return f"n{number:04d}"
+
+
+def _duration(key: str, value: Any) -> Duration:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        d = Duration(float(value))
+    elif isinstance(value, dict) and set(value) <= {"value", "jitter"} and "value" in value:
+        d = Duration(float(value["value"]), float(value.get("jitter", 0)))
+    else:
+        raise ProfileError(f"durations.{key}: expected seconds or {{value=, jitter=}}, got {value!r}")
+    if d.value < 0 or d.jitter < 0:
+        raise ProfileError(f"durations.{key}: durations cannot be negative")
+    return d
+
+
+def _table(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise ProfileError(f"[{key}] must be a table")
+    return value
+
+
+def _array(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ProfileError(f"[[{key}]] must be an array of tables")
+    return value
+
+
+def parse_profile(raw: dict[str, Any]) -> Profile:
+    cluster = _table(raw, "cluster")
+    durations_raw = _table(raw, "durations")
+    unknown = set(durations_raw) - set(DURATION_NAMES)
+    if unknown:
+        raise ProfileError(
+            f"durations: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(DURATION_NAMES)}"
+        )
+    defaults = _default_raw()["durations"] if raw is not _DEFAULT_CACHE.get("raw") else {}
+    durations = {}
+    for key in DURATION_NAMES:
+        if key in durations_raw:
+            durations[key] = _duration(key, durations_raw[key])
+        elif key in defaults:
+            durations[key] = _duration(key, defaults[key])
+        else:
+            raise ProfileError(f"durations.{key} is missing")
+
+    license_servers = _array(raw, "license_servers") or [{"name": "n0010"}]
+    for ls in license_servers:
+        _check_node_name(ls.get("name"), "license_servers.name")
+    nodes_cfg = _table(raw, "nodes")
+    nodes: list[dict[str, Any]] = []
+    if "list" in nodes_cfg:
+        for entry in nodes_cfg["list"]:
+            _check_node_name(entry.get("name"), "nodes.list.name")
+            nodes.append(dict(entry))
+    else:
+        count = nodes_cfg.get("count", 4)
+        first = nodes_cfg.get("first", 11)
+        if not isinstance(count, int) or count < 0 or count > 9000:
+            raise ProfileError("nodes.count must be a whole number from 0 to 9000")
+        if not isinstance(first, int) or first <= 10 or first + count > 10000:
+            raise ProfileError("nodes.first must be above 10 (0-10 are reserved) and fit 4 digits")
+        nodes = [{"name": node_name(first + i)} for i in range(count)]
+    names = [n["name"] for n in license_servers] + [n["name"] for n in nodes]
+    if len(set(names)) != len(names):
+        raise ProfileError("node names must be unique")
+    eo_nodes = cluster.get("exaoperation_nodes", [license_servers[0]["name"]])
+    for n in eo_nodes:
+        if n not in names:
+            raise ProfileError(f"cluster.exaoperation_nodes: {n} is not a node of this profile")
+    dialect = str(cluster.get("dialect", "6"))
+    if dialect not in ("4.2", "5", "6"):
+        raise ProfileError('cluster.dialect must be "4.2", "5" or "6"')
+    volumes = _array(raw, "volumes")
+    vids = {v.get("id") for v in volumes}
+    for v in volumes:
+        if v.get("type", "Data") not in ("Data", "Archive"):
+            raise ProfileError(f"volumes.{v.get('id')}: type must be Data or Archive")
+        for n in v.get("nodes", []):
+            if n not in names:
+                raise ProfileError(f"volumes.{v.get('id')}: unknown node {n}")
+    databases = _array(raw, "databases")
+    for db in databases:
+        if not isinstance(db.get("name"), str) or not db["name"]:
+            raise ProfileError("databases.name is required")
+        for n in db.get("nodes", []):
+            if n not in names:
+                raise ProfileError(f"databases.{db['name']}: unknown node {n}")
+        if db.get("volume") and db["volume"] not in vids:
+            raise ProfileError(f"databases.{db['name']}: unknown volume {db['volume']}")
+    return Profile(
+        raw=raw,
+        name=str(cluster.get("name", "cluster1")),
+        description=str(cluster.get("description", "")),
+        private_network=str(cluster.get("private_network", "10.50.1.0/24")),
+        exaoperation_nodes=list(eo_nodes),
+        dialect=dialect,
+        version=str(cluster.get("version", "6.2.17")),
+        durations=durations,
+        hardware=dict(_table(raw, "hardware")),
+        license_servers=license_servers,
+        nodes=nodes,
+        volumes=volumes,
+        databases=databases,
+        logservices=_array(raw, "logservices"),
+        plugins=_array(raw, "plugins"),
+    )
+
+
+def _check_node_name(name: Any, where: str) -> None:
+    if not (isinstance(name, str) and len(name) == 5 and name[0] == "n" and name[1:].isdigit()):
+        raise ProfileError(f"{where}: node names are n + four digits (n0011), got {name!r}")
+
+
+_DEFAULT_CACHE: dict[str, Any] = {}
+
+
+def _default_raw() -> dict[str, Any]:
+    if "raw" not in _DEFAULT_CACHE:
+        text = resources.files("exaop").joinpath("profiles/default.toml").read_text()
+        _DEFAULT_CACHE["raw"] = tomllib.loads(text)
+    return _DEFAULT_CACHE["raw"]
+
+
+def default_profile() -> Profile:
+    return parse_profile(_default_raw())
+
+
+def load_profile(path: str | Path) -> Profile:
+    try:
+        raw = tomllib.loads(Path(path).read_text())
+    except OSError as e:
+        raise ProfileError(f"cannot read profile {path}: {e.strerror}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ProfileError(f"profile {path} is not valid TOML: {e}") from e
+    return parse_profile(raw)

@@ -1,0 +1,208 @@
+"""The running control plane, apart from the wire: model + clock + store + wake-ups.
+
+Every request and every timer tick goes through :meth:`Runtime.sync` (move the model to
+the clock's now) and :meth:`Runtime.commit` (write what changed in one transaction,
+re-arm the timer for the next deadline, wake whoever waits for a state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exaop.engine.clock import Clock
+from exaop.engine.drivers import PowerDriver, SimulatedDriver
+from exaop.engine.profile import Profile, default_profile, parse_profile
+from exaop.model.cluster import Cluster
+from exaop.model.users import User
+from exaop.store import Store
+
+log = logging.getLogger("exaop.runtime")
+
+
+@dataclass
+class _Waiter:
+    predicate: Callable[[], bool]
+    future: asyncio.Future[None]
+
+
+@dataclass
+class OpenResult:
+    runtime: Runtime
+    created: bool
+    generated_password: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Runtime:
+    def __init__(self, cluster: Cluster, clock: Clock, store: Store | None) -> None:
+        self.cluster = cluster
+        self.clock = clock
+        self.store = store
+        self.on_halt: Callable[[str], None] | None = None
+        self._waiters: list[_Waiter] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self.halted = False
+
+    # -- opening a state dir ---------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        state_dir: str | Path | None,
+        profile: Profile | None = None,
+        speed: float = 1.0,
+        admin_password: str | None = None,
+        start: float | None = None,
+    ) -> OpenResult:
+        """Load the cluster from ``state_dir``, or create it from the profile when empty."""
+        store = Store(state_dir) if state_dir is not None else None
+        notes: list[str] = []
+        drivers: dict[str, PowerDriver] = {"simulated": SimulatedDriver(store.conn if store else None)}
+        generated = None
+        if store is not None and store.initialized:
+            if profile is not None:
+                notes.append("the state dir already holds a cluster; --profile is ignored")
+            profile = parse_profile(store.meta("profile"))
+            saved = float(store.meta("sim_now") or 0)
+            clock = Clock(start=max(saved, time.time()) if start is None else max(saved, start), speed=speed)
+            cluster = Cluster.from_records(profile, clock.now(), store.records(), drivers)
+            cluster.logbook.load(store.log_entries(50_000))
+            created = False
+            if admin_password:
+                admin = cluster.users.by_login.get("admin")
+                if admin is not None:
+                    admin.set_password(admin_password)
+        else:
+            profile = profile or default_profile()
+            clock = Clock(start=start, speed=speed)
+            cluster = Cluster.from_profile(profile, clock.now(), drivers)
+            if not admin_password:
+                generated = admin_password = secrets.token_urlsafe(12)
+            admin = User(cluster, 1, "admin")
+            admin.title = "Administrator"
+            admin.set_password(admin_password)
+            admin.grants[cluster.name] = "Master"
+            cluster.users.load(admin)
+            created = True
+        rt = cls(cluster, clock, store)
+        cluster.boot_license_server()
+        rt.sync()
+        rt.commit()
+        return OpenResult(rt, created, generated, notes)
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        self.cluster.advance(self.clock.now())
+
+    def commit(self) -> None:
+        c = self.cluster
+        if c.has_changes and self.store is not None:
+            changed, deleted = c.take_changes()
+            pending, c.logbook.pending = c.logbook.pending, []
+            self.store.save(changed, deleted, pending, {"profile": c.profile.raw, "sim_now": c.now})
+        elif c.has_changes:
+            c.take_changes()
+            c.logbook.pending = []
+        self._wake_waiters()
+        self._rearm()
+        if c.halt_reason and not self.halted:
+            self.halted = True
+            log.warning("EXAoperation halts: %s", c.halt_reason)
+            if self.on_halt:
+                self.on_halt(c.halt_reason)
+
+    def advance_clock(self, seconds: float) -> float:
+        self.clock.advance(seconds)
+        self.sync()
+        self.commit()
+        return self.cluster.now
+
+    def save_now(self) -> None:
+        """Record the simulated time even if nothing changed (clean shutdown)."""
+        if self.store is not None:
+            self.sync()
+            self.commit()
+            self.store.save([], [], [], {"sim_now": self.cluster.now})
+
+    def close(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+        for w in self._waiters:
+            if not w.future.done():
+                w.future.cancel()
+        if self.store is not None:
+            self.save_now()
+            self.store.close()
+            self.store = None
+
+    # -- timers and waiters ----------------------------------------------------------------
+
+    def _loop(self) -> asyncio.AbstractEventLoop | None:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+
+    def _rearm(self) -> None:
+        loop = self._loop()
+        if loop is None:
+            return
+        due = self.cluster.next_deadline()
+        if due == self._timer_at and self._timer is not None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = due
+        if due is None:
+            return
+        delay = self.clock.real_delay(due - self.clock.now())
+        if delay is None:
+            return
+        self._timer = loop.call_later(max(0.0, delay), self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        try:
+            self.sync()
+            self.commit()
+        except Exception:  # never let the timer die silently
+            log.exception("timer tick failed")
+            self._rearm()
+
+    def _wake_waiters(self) -> None:
+        if not self._waiters:
+            return
+        still = []
+        for w in self._waiters:
+            if w.future.done():
+                continue
+            try:
+                ok = w.predicate()
+            except Exception as e:  # pragma: no cover - a predicate bug must reach the caller
+                w.future.set_exception(e)
+                continue
+            if ok:
+                w.future.set_result(None)
+            else:
+                still.append(w)
+        self._waiters = still
+
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        """Return once ``predicate()`` holds after some change (checked after every commit)."""
+        if predicate():
+            return
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(_Waiter(predicate, fut))
+        self._rearm()
+        await fut

@@ -1,0 +1,448 @@
+"""The cluster: the root of the object tree, and the rules that span objects."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from collections.abc import Iterable
+from typing import Any
+
+from exaop.engine.drivers import PowerDriver, SimulatedDriver
+from exaop.engine.profile import Profile
+from exaop.model import node as node_states
+from exaop.model.base import Entity, Timeline
+from exaop.model.database import Database, new_database
+from exaop.model.errors import NotFound, UsageError
+from exaop.model.logs import LogBook, LogService, new_logservice
+from exaop.model.node import Node
+from exaop.model.plugins import Plugin
+from exaop.model.storage import STARTING, Storage, Volume
+from exaop.model.users import User, Users
+
+SERVICES = ("Loggingd", "Lockd", "Storaged", "DWAd")
+FAULTS = ("boot_hang", "power_fail", "crash", "start_fail")
+
+
+class Master(Entity):
+    """Where the EXAoperation master runs, and whether it is restarting."""
+
+    kind = "exaoperation"
+
+    def __init__(self, cluster: Cluster, node: str) -> None:
+        super().__init__(cluster)
+        self.node = node
+        self.moving_to = ""
+
+    @property
+    def key(self) -> str:
+        return "master"
+
+    @property
+    def restarting(self) -> bool:
+        return bool(self.moving_to)
+
+    def record(self) -> dict[str, Any]:
+        return {"node": self.node, "moving_to": self.moving_to, "deadline": self.deadline}
+
+    @classmethod
+    def from_record(cls, cluster: Cluster, key: str, rec: dict[str, Any]) -> Master:
+        m = cls(cluster, rec["node"])
+        m.moving_to = rec.get("moving_to", "")
+        m.restore_deadline(rec.get("deadline"))
+        return m
+
+    def on_deadline(self) -> None:
+        target = self.cluster.nodes.get(self.moving_to)
+        if target is not None and target.online:
+            self.node = self.moving_to
+        self.moving_to = ""
+        self.changed()
+        self.cluster.log("EXAoperation", self.node, "Notice", f"EXAoperation master is running on {self.node}")
+
+
+class Cluster:
+    """Root of the model. Holds every object and the rules between them.
+
+    ``now`` is the simulated time of the change being made; :meth:`advance` moves it
+    forward, firing due deadlines in order so that every log entry carries the
+    simulated moment it happened.
+    """
+
+    def __init__(self, profile: Profile, now: float, drivers: dict[str, PowerDriver] | None = None) -> None:
+        self.profile = profile
+        self.name = profile.name
+        self.version = profile.version
+        self.now = now
+        self.rng = random.Random()
+        self.timeline = Timeline()
+        self.logbook = LogBook()
+        self.drivers: dict[str, PowerDriver] = drivers or {"simulated": SimulatedDriver()}
+        self.nodes: dict[str, Node] = {}
+        self.storage = Storage(self)
+        self.volumes: dict[str, Volume] = {}
+        self.databases: dict[str, Database] = {}
+        self.logservices: dict[str, LogService] = {}
+        self.plugins: dict[str, Plugin] = {}
+        self.users = Users(self)
+        self.master = Master(self, profile.license_servers[0]["name"])
+        self.halt_reason = ""  # set when the node running EXAoperation goes down
+        self._dirty: dict[tuple[str, str], Entity] = {}
+        self._deleted: set[tuple[str, str]] = set()
+        self._net = ipaddress.ip_network(profile.private_network, strict=False)
+
+    # -- building ------------------------------------------------------------------------
+
+    @classmethod
+    def from_profile(cls, profile: Profile, now: float, drivers: dict[str, PowerDriver] | None = None) -> Cluster:
+        c = cls(profile, now, drivers)
+        for ls in profile.license_servers:
+            c._add(Node(c, ls["name"], license_server=True))
+        for n in profile.nodes:
+            node = Node(c, n["name"])
+            node.hardware = dict(n.get("hardware", {}))
+            node.driver = n.get("driver", "simulated")
+            c._add(node)
+        for v in profile.volumes:
+            vol = Volume(c, v["id"])
+            vol.type = v.get("type", "Data")
+            vol.size_gib = v.get("size_gib", 100)
+            vol.redundancy = v.get("redundancy", 1)
+            vol.nodes = list(v.get("nodes", c.database_node_names()))
+            c._add(vol)
+        for d in profile.databases:
+            db = Database(c, d["name"])
+            db.port = d.get("port", 8563)
+            db.version = d.get("version", c.version)
+            db.nodes_list = list(d.get("nodes", c.database_node_names()))
+            db.nodes_number = d.get("active", len(db.nodes_list))
+            db.volume = d.get("volume", "")
+            db.memory_gib = d.get("memory_gib", 16)
+            db.state = "setup" if d.get("created", True) else "none"
+            c._add(db)
+        for ls in profile.logservices:
+            svc = LogService(c, ls["name"])
+            svc.description = ls.get("description", "")
+            svc.priority = ls.get("priority", "Information")
+            svc.exaclusteros_services = list(ls.get("services", svc.exaclusteros_services))
+            svc.exasolution_systems = list(ls.get("databases", list(c.databases)))
+            c._add(svc)
+        for p in profile.plugins:
+            c._add(Plugin(c, p["name"], p.get("daemon", p["name"]), p.get("description", "")))
+        c.touch(c.storage)
+        c.touch(c.master)
+        c.log("EXAoperation", c.master.node, "Notice", f"cluster {c.name} created from profile")
+        return c
+
+    @classmethod
+    def from_records(
+        cls,
+        profile: Profile,
+        now: float,
+        records: Iterable[tuple[str, str, dict[str, Any]]],
+        drivers: dict[str, PowerDriver] | None = None,
+    ) -> Cluster:
+        c = cls(profile, now, drivers)
+        factories = {
+            "node": Node, "volume": Volume, "database": Database, "logservice": LogService,
+            "plugin": Plugin,
+        }  # fmt: skip
+        for kind, key, rec in records:
+            if kind in factories:
+                c._add(factories[kind].from_record(c, key, rec), dirty=False)
+            elif kind == "storage":
+                c.storage = Storage.from_record(c, key, rec)
+            elif kind == "exaoperation":
+                c.master = Master.from_record(c, key, rec)
+            elif kind == "user":
+                c.users.load(User.from_record(c, key, rec))
+        return c
+
+    def _add(self, obj: Entity, dirty: bool = True) -> None:
+        table = {
+            "node": self.nodes, "volume": self.volumes, "database": self.databases,
+            "logservice": self.logservices, "plugin": self.plugins,
+        }[obj.kind]  # fmt: skip
+        table[obj.key] = obj  # type: ignore[index]
+        if dirty:
+            self.touch(obj)
+
+    # -- persistence hooks ---------------------------------------------------------------
+
+    def touch(self, obj: Entity) -> None:
+        self._dirty[(obj.kind, obj.key)] = obj
+
+    def forget(self, obj: Entity) -> None:
+        self._dirty.pop((obj.kind, obj.key), None)
+        self._deleted.add((obj.kind, obj.key))
+
+    def take_changes(self) -> tuple[list[tuple[str, str, dict[str, Any]]], list[tuple[str, str]]]:
+        changed = [(k, key, obj.record()) for (k, key), obj in self._dirty.items()]
+        deleted = list(self._deleted)
+        self._dirty.clear()
+        self._deleted.clear()
+        return changed, deleted
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self._dirty or self._deleted or self.logbook.pending)
+
+    def all_entities(self) -> list[Entity]:
+        out: list[Entity] = [self.storage, self.master]
+        for table in (self.nodes, self.volumes, self.databases, self.logservices, self.plugins):
+            out.extend(table.values())  # type: ignore[arg-type]
+        out.extend(self.users.by_id.values())
+        return out
+
+    # -- time ----------------------------------------------------------------------------
+
+    def advance(self, now: float) -> int:
+        """Fire every deadline up to ``now``, each at its own moment. Returns how many fired."""
+        fired = 0
+        while True:
+            due = self.timeline.pop_due(now)
+            if due is None:
+                break
+            at, entity = due
+            self.now = max(self.now, at)
+            entity.deadline = None
+            entity.changed()
+            entity.on_deadline()
+            fired += 1
+        self.now = max(self.now, now)
+        return fired
+
+    def next_deadline(self) -> float | None:
+        return self.timeline.next_due()
+
+    def duration(self, name: str) -> float:
+        return self.profile.durations[name].draw(self.rng)
+
+    def log(self, system: str, node: str, priority: str, message: str) -> None:
+        self.logbook.add(self.now, system, node, priority, message)
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def node(self, ident: Any) -> Node:
+        """A node by name (``n0011``) or number (``11``, ``'11'``)."""
+        if isinstance(ident, bool):
+            raise UsageError("a node is named like n0011 or given by its number")
+        if isinstance(ident, int) or (isinstance(ident, str) and ident.isdigit()):
+            ident = f"n{int(ident):04d}"
+        if isinstance(ident, str) and ident in self.nodes:
+            return self.nodes[ident]
+        raise NotFound(f"Object {ident} (node) not found")
+
+    def database(self, name: Any) -> Database:
+        if isinstance(name, str) and name.startswith("db_"):
+            name = name[3:]
+        if isinstance(name, str) and name in self.databases:
+            return self.databases[name]
+        raise NotFound(f"Object db_{name} not found")
+
+    def driver(self, node: Node) -> PowerDriver:
+        try:
+            return self.drivers[node.driver]
+        except KeyError:
+            raise UsageError(f"{node.name} uses power driver {node.driver!r}, which is not configured") from None
+
+    @property
+    def simulated(self) -> bool:
+        return all(d.simulated for d in self.drivers.values())
+
+    def database_node_names(self) -> list[str]:
+        return sorted(n for n, node in self.nodes.items() if not node.license_server)
+
+    def license_server_names(self) -> list[str]:
+        return sorted(n for n, node in self.nodes.items() if node.license_server)
+
+    def hardware_of(self, node: Node) -> dict[str, Any]:
+        return {**self.profile.hardware, **node.hardware}
+
+    def node_ip(self, number: int) -> str:
+        return str(self._net.network_address + number)
+
+    def ip_ranges(self, names: Iterable[str]) -> str:
+        """'10.50.1.11..13' for n0011-n0013; runs joined by commas."""
+        numbers = sorted(int(n[1:]) for n in names)
+        runs: list[list[int]] = []
+        for num in numbers:
+            if (
+                runs
+                and num == runs[-1][-1] + 1
+                and (self.node_ip(num).rsplit(".", 1)[0] == self.node_ip(runs[-1][0]).rsplit(".", 1)[0])
+            ):
+                runs[-1].append(num)
+            else:
+                runs.append([num])
+        parts = []
+        for run in runs:
+            first = self.node_ip(run[0])
+            parts.append(first if len(run) == 1 else f"{first}..{self.node_ip(run[-1]).rsplit('.', 1)[1]}")
+        return ",".join(parts)
+
+    # -- cluster-wide views --------------------------------------------------------------
+
+    def service_states(self) -> list[list[str]]:
+        states = []
+        for svc in SERVICES:
+            ok = self.storage.online if svc == "Storaged" else True
+            states.append([svc, "OK" if ok else "not running"])
+        return states
+
+    def exaoperation_nodes(self) -> list[str]:
+        return list(self.profile.exaoperation_nodes)
+
+    def pxe_available(self) -> bool:
+        return any(self.nodes[n].online for n in self.license_server_names())
+
+    def databases_using_storage(self) -> list[Database]:
+        return [db for db in self.databases.values() if db.uses_storage]
+
+    # -- rules between objects ------------------------------------------------------------
+
+    def check_node_may_stop(self, node: Node) -> None:
+        """Refuse to take a running node away from work that needs it."""
+        users = [db.name for db in self.databases.values() if db.uses_storage and node.name in db.active]
+        if users:
+            raise UsageError(
+                f"{node.name} runs database(s) {', '.join(users)}; stop them before shutting the node down"
+            )
+        st = self.storage
+        if not node.license_server and st.state != "stopped" and node.name not in st.ignored:
+            raise UsageError(f"EXAStorage is {st.state} on {node.name}; stop EXAStorage before shutting the node down")
+        if node.name == self.master.node:
+            if not node.license_server:
+                raise UsageError(f"{node.name} runs the EXAoperation master; move it with restartEXAoperation first")
+            if self.storage.state != "stopped" or self.databases_using_storage():
+                raise UsageError(
+                    f"shutting down {node.name} ends EXAoperation; stop the databases and EXAStorage first"
+                )
+
+    def node_leaving(self, node: Node) -> None:
+        for p in self.plugins.values():
+            p.node_gone(node.name)
+        if node.name == self.master.node:
+            self.halt_reason = f"{node.name}, where EXAoperation runs, is shutting down"
+            self.log("EXAoperation", node.name, "Warning", f"EXAoperation is going down with {node.name}")
+
+    def node_lost(self, node: Node, how: str) -> None:
+        reason = f"node {node.name} {how}"
+        for p in self.plugins.values():
+            p.node_gone(node.name)
+        for db in self.databases.values():
+            if node.name in db.active:
+                db.fail(reason)
+        storage_running = self.storage.state == STARTING or self.storage.online
+        if storage_running and not node.license_server and node.name not in self.storage.ignored:
+            self.storage.fail(reason)
+
+    def node_arrived(self, node: Node) -> None:
+        for p in self.plugins.values():
+            p.node_gone(node.name)
+
+    # -- EXAoperation itself ---------------------------------------------------------------
+
+    def boot_license_server(self) -> None:
+        """EXAoperation starts: the license server it runs on is up."""
+        if self.master.restarting:
+            self.master.moving_to = ""
+        master = self.nodes.get(self.master.node)
+        if master is None or not master.online:
+            self.master.node = self.license_server_names()[0]
+        self.master.changed()
+        ls = self.nodes[self.master.node]
+        if not ls.online:
+            ls.state = node_states.RUNNING
+            ls.since = self.now
+            ls.set_deadline(None)
+            drv = self.driver(ls)
+            if isinstance(drv, SimulatedDriver):
+                drv.set_powered(ls.name, True)
+            ls.changed()
+        self.log("EXAoperation", ls.name, "Notice", f"EXAoperation started on {ls.name}")
+
+    def restart_exaoperation(self, node_name: Any) -> None:
+        target = self.master.node if node_name in ("", None) else self.node(node_name).name
+        if target not in self.exaoperation_nodes():
+            raise UsageError(f"EXAoperation cannot run on {target}; it runs on {', '.join(self.exaoperation_nodes())}")
+        if not self.nodes[target].online:
+            raise UsageError(f"EXAoperation cannot move to {target}: the node is {self.nodes[target].status.lower()}")
+        self.master.moving_to = target
+        self.log("EXAoperation", self.master.node, "Notice", f"EXAoperation is restarting on {target}")
+        self.master.set_deadline(self.duration("exaoperation_restart"))
+
+    def halt_license_server(self, node_name: Any) -> None:
+        if node_name in ("", None):
+            names = self.license_server_names()
+            target = self.master.node if self.master.node in names else names[0]
+        else:
+            target = self.node(node_name).name
+        node = self.nodes[target]
+        if not node.license_server:
+            raise UsageError(f"{target} is not a license server")
+        node.shutdown()
+
+    # -- simulation controls ---------------------------------------------------------------
+
+    def inject_fault(self, target: Any, fault: Any) -> str:
+        if fault not in FAULTS:
+            raise UsageError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
+        if fault == "start_fail":
+            db = self.database(target)
+            db.start_fail = True
+            db.changed()
+            return f"the next starts of database {db.name} fail"
+        node = self.node(target)
+        if fault == "boot_hang":
+            node.boot_hang = True
+            if node.state == node_states.BOOTING:
+                node.set_deadline(None)
+            node.changed()
+            return f"{node.name} hangs in its boot"
+        if fault == "power_fail":
+            drv = self.driver(node)
+            if not isinstance(drv, SimulatedDriver):
+                raise UsageError(f"{node.name} is not powered by the simulated driver")
+            drv.set_refuse(node.name, True)
+            return f"the management card of {node.name} refuses requests"
+        if node.name == self.master.node:
+            raise UsageError(f"{node.name} runs EXAoperation; crashing it would end this server")
+        node.crash()
+        return f"{node.name} crashed"
+
+    def clear_faults(self) -> list[str]:
+        cleared = []
+        for node in self.nodes.values():
+            if node.boot_hang:
+                node.boot_hang = False
+                node.changed()
+                node.resume_hung_boot()
+                cleared.append(f"boot_hang {node.name}")
+            drv = self.drivers.get(node.driver)
+            if isinstance(drv, SimulatedDriver) and node.name in drv.refusing():
+                drv.set_refuse(node.name, False)
+                cleared.append(f"power_fail {node.name}")
+        for db in self.databases.values():
+            if db.start_fail:
+                db.start_fail = False
+                db.changed()
+                cleared.append(f"start_fail {db.name}")
+        return cleared
+
+    # -- creating objects ------------------------------------------------------------------
+
+    def add_database(self, values: Any) -> Database:
+        db = new_database(self, values)
+        self._add(db)
+        self.log("EXAoperation", "", "Notice", f"database {db.name} defined")
+        return db
+
+    def add_logservice(self, values: Any) -> LogService:
+        if not isinstance(values, dict):
+            raise UsageError("addLogService takes a dictionary of fields")
+        name = values.get("name") or f"logservice{len(self.logservices) + 1}"
+        while name in self.logservices:
+            name = f"logservice{int(name.removeprefix('logservice') or 0) + 1}"
+        svc = new_logservice(self, name, {k: v for k, v in values.items() if k != "name"})
+        self._add(svc)
+        return svc

@@ -1,0 +1,207 @@
+"""The cluster's log and the log services that show parts of it."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from exaop.model.base import Entity, check_name
+from exaop.model.errors import UsageError
+
+if TYPE_CHECKING:
+    from exaop.model.cluster import Cluster
+
+PRIORITIES = ("Error", "Warning", "Notice", "Information")  # most severe first
+CLUSTER_SYSTEMS = ("EXAoperation", "DWAd", "Lockd", "Load", "Storage", "Authentication")
+MAX_RETURNED = 5000
+KEPT_IN_MEMORY = 200_000
+
+
+def strtime(t: float) -> str:
+    frac = int((t % 1) * 1000)
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + f".{frac:03d}"
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    id: int
+    t: float
+    system: str
+    node: str
+    priority: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "strtime": strtime(self.t),
+            "system": self.system,
+            "node": self.node,
+            "priority": self.priority,
+            "message": self.message,
+        }
+
+
+class LogBook:
+    """Every message of the cluster, in order; new ones wait in ``pending`` for the store."""
+
+    def __init__(self) -> None:
+        self.entries: deque[LogEntry] = deque(maxlen=KEPT_IN_MEMORY)
+        self.pending: list[LogEntry] = []
+        self.last_id = 0
+
+    def add(self, t: float, system: str, node: str, priority: str, message: str) -> LogEntry:
+        assert priority in PRIORITIES, priority
+        self.last_id += 1
+        entry = LogEntry(self.last_id, t, system, node, priority, message)
+        self.entries.append(entry)
+        self.pending.append(entry)
+        return entry
+
+    def load(self, entries: list[LogEntry]) -> None:
+        self.entries.extend(entries)
+        if entries:
+            self.last_id = max(self.last_id, entries[-1].id)
+
+
+def _interval_seconds(text: str) -> float:
+    """'1 day', '2 hours', '30 minutes', '1 week' -> seconds."""
+    units = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+    parts = text.split()
+    if len(parts) == 2 and parts[0].isdigit():
+        unit = parts[1].rstrip("s")
+        if unit in units:
+            return int(parts[0]) * units[unit]
+    raise UsageError(f"default_interval {text!r} is not understood; write e.g. '30 minutes', '1 day', '2 weeks'")
+
+
+class LogService(Entity):
+    kind = "logservice"
+    FIELDS = (
+        "description",
+        "priority",
+        "exaclusteros_services",
+        "exasolution_systems",
+        "default_interval",
+        "remote_syslog_server",
+        "remote_syslog_protocol",
+    )
+
+    def __init__(self, cluster: Cluster, name: str) -> None:
+        super().__init__(cluster)
+        self.name = name
+        self.description = ""
+        self.priority = "Information"
+        self.exaclusteros_services: list[str] = list(CLUSTER_SYSTEMS)
+        self.exasolution_systems: list[str] = []
+        self.default_interval = "1 day"
+        self.remote_syslog_server = ""
+        self.remote_syslog_protocol = "UDP"
+        self.tags: dict[str, int] = {}
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+    def record(self) -> dict[str, Any]:
+        rec: dict[str, Any] = {f: getattr(self, f) for f in self.FIELDS}
+        rec["tags"] = self.tags
+        return rec
+
+    @classmethod
+    def from_record(cls, cluster: Cluster, key: str, rec: dict[str, Any]) -> LogService:
+        svc = cls(cluster, key)
+        for f in cls.FIELDS:
+            if f in rec:
+                setattr(svc, f, rec[f])
+        svc.tags = dict(rec.get("tags", {}))
+        return svc
+
+    def properties(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.FIELDS}
+
+    def configure(self, values: dict[str, Any], creating: bool = False) -> list[str]:
+        """Validate and apply a dict of fields; returns the names that changed."""
+        if creating:
+            for required in ("priority", "exaclusteros_services", "exasolution_systems"):
+                if required not in values:
+                    raise UsageError(f"{required} is required for a log service")
+        unknown = set(values) - set(self.FIELDS)
+        if unknown:
+            raise UsageError(f"unknown field(s) {', '.join(sorted(unknown))}; allowed: {', '.join(self.FIELDS)}")
+        new = dict(values)
+        if "priority" in new and new["priority"] not in PRIORITIES:
+            raise UsageError(f"priority must be one of {', '.join(PRIORITIES)}")
+        if "exaclusteros_services" in new:
+            svcs = new["exaclusteros_services"]
+            if not isinstance(svcs, list) or not set(svcs) <= set(CLUSTER_SYSTEMS):
+                raise UsageError(f"exaclusteros_services must be a list of {', '.join(CLUSTER_SYSTEMS)}")
+        if "exasolution_systems" in new:
+            dbs = new["exasolution_systems"]
+            if not isinstance(dbs, list) or not all(isinstance(d, str) for d in dbs):
+                raise UsageError("exasolution_systems must be a list of database names")
+            unknown_dbs = [d for d in dbs if d not in self.cluster.databases]
+            if unknown_dbs:
+                raise UsageError(f"unknown database(s): {', '.join(unknown_dbs)}")
+        if "default_interval" in new:
+            _interval_seconds(str(new["default_interval"]))
+        if "remote_syslog_protocol" in new and new["remote_syslog_protocol"] not in ("TCP", "UDP"):
+            raise UsageError("remote_syslog_protocol must be TCP or UDP")
+        for f in ("description", "remote_syslog_server", "default_interval"):
+            if f in new and not isinstance(new[f], str):
+                raise UsageError(f"{f} must be a string")
+        changed = [f for f, v in new.items() if getattr(self, f) != v]
+        for f in changed:
+            setattr(self, f, new[f])
+        if changed:
+            self.changed()
+        return changed
+
+    def shows(self, entry: LogEntry) -> bool:
+        if PRIORITIES.index(entry.priority) > PRIORITIES.index(self.priority):
+            return False
+        return entry.system in self.exaclusteros_services or entry.system in self.exasolution_systems
+
+    def entries(self) -> list[dict[str, Any]]:
+        """What the service shows for its default interval (newest MAX_RETURNED at most)."""
+        since = self.cluster.now - _interval_seconds(self.default_interval)
+        out: list[LogEntry] = []
+        for e in reversed(self.cluster.logbook.entries):
+            if e.t < since or len(out) >= MAX_RETURNED:
+                break
+            if self.shows(e):
+                out.append(e)
+        out.reverse()
+        return [e.as_dict() for e in out]
+
+    def entries_tagged(self, tag: str) -> list[dict[str, Any]]:
+        """What this tag has not been given before (oldest first, MAX_RETURNED at most)."""
+        if not isinstance(tag, str) or not tag or len(tag) > 256:
+            raise UsageError("the tag must be a non-empty string of at most 256 characters")
+        after = self.tags.get(tag, 0)
+        book = self.cluster.logbook
+        out: list[LogEntry] = []
+        last = after
+        for e in book.entries:  # ids are increasing
+            if e.id <= after:
+                continue
+            last = e.id
+            if self.shows(e):
+                out.append(e)
+                if len(out) >= MAX_RETURNED:
+                    break
+        if len(out) < MAX_RETURNED:
+            last = max(last, book.last_id)
+        if last != after:
+            self.tags[tag] = last
+            self.changed()
+        return [e.as_dict() for e in out]
+
+
+def new_logservice(cluster: Cluster, name: str, values: dict[str, Any]) -> LogService:
+    check_name("log service name", name)
+    svc = LogService(cluster, name)
+    svc.configure(values, creating=True)
+    return svc

@@ -1,0 +1,1 @@
+"""The XML-RPC wire: parsing, authentication, routing, faults. No cluster rules here."""

@@ -1,0 +1,120 @@
+"""The ASGI application: HTTP in, XML-RPC out.
+
+A plain ASGI callable rather than a framework: the whole request path is read body,
+authenticate (cached), move the model to now, dispatch, commit, answer. Measured in
+bench/rpc_throughput.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from exaop.engine.runtime import Runtime
+from exaop.rpc import faults
+from exaop.rpc.auth import Authenticator
+from exaop.rpc.codec import MAX_BODY, BadRequest, dump_fault, dump_result, parse_call
+from exaop.rpc.dispatch import Dispatcher
+from exaop.rpc.objects import ROOT
+
+log = logging.getLogger("exaop.rpc")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_XML = [(b"content-type", b"text/xml; charset=utf-8")]
+
+
+async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _text(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    await _respond(
+        send, status, text.encode() + b"\n", [(b"content-type", b"text/plain; charset=utf-8"), *(extra or [])]
+    )
+
+
+class XmlRpcApp:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.dispatcher = Dispatcher(runtime, ROOT)
+        self.auth = Authenticator(runtime.cluster)
+        self.requests = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if scope["method"] != "POST":
+            await _text(send, 405, "EXAoperation XML-RPC: POST an XML-RPC call to /cluster1", [(b"allow", b"POST")])
+            return
+        authorization = None
+        length = 0
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    length = 0
+        if length > MAX_BODY:
+            await _text(send, 413, f"request body over {MAX_BODY} bytes")
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_BODY:
+                await _text(send, 413, f"request body over {MAX_BODY} bytes")
+                return
+
+        user = self.auth.cached(authorization) if authorization else None
+        if user is None:
+            user = await self.auth.authenticate(authorization)
+            if user is None:
+                await _text(send, 401, "Unauthorized", [(b"www-authenticate", b'Basic realm="EXAoperation"')])
+                return
+        rt = self.runtime
+        rt.sync()
+        if rt.cluster.master.restarting or rt.halted:
+            await _text(send, 503, "EXAoperation is restarting", [(b"retry-after", b"2")])
+            return
+        self.requests += 1
+        method = "?"
+        try:
+            method, params = parse_call(body)
+            result = await self.dispatcher.call(scope["path"], method, params, user)
+            out = dump_result(result)
+        except BadRequest as e:
+            out = dump_fault(faults.BAD_REQUEST, f"BadRequest: {e}")
+        except Exception as e:  # domain errors and bugs alike become faults, never a 500
+            out = dump_fault(*faults.fault_for(e, method))
+        finally:
+            rt.commit()
+        await _respond(send, 200, out, _XML)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return

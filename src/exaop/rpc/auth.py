@@ -1,0 +1,97 @@
+"""HTTP basic authentication against the cluster's users, with a safe memory of good checks.
+
+An argon2 check costs about 100 ms, so a successful check is remembered: the cache key is
+an HMAC (with a per-process random key) of the Authorization header, never the password,
+and the entry holds the user's id and password version, so a changed password or a
+deleted user invalidates it at once. Failed checks are not remembered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from exaop.model.users import check_password, hash_password
+
+if TYPE_CHECKING:
+    from exaop.model.cluster import Cluster
+    from exaop.model.users import User
+
+CACHE_SIZE = 4096
+_DUMMY_HASH_PASSWORD = secrets.token_urlsafe(16)
+
+
+class Authenticator:
+    def __init__(self, cluster: Cluster, max_parallel_checks: int = 2) -> None:
+        self.cluster = cluster
+        self._key = secrets.token_bytes(32)
+        self._cache: OrderedDict[bytes, tuple[int, int]] = OrderedDict()
+        self._checks = asyncio.Semaphore(max_parallel_checks)
+        self._dummy_hash = ""
+
+    def _digest(self, header: bytes) -> bytes:
+        return hmac.new(self._key, header, hashlib.sha256).digest()
+
+    def cached(self, header: bytes) -> User | None:
+        """The user for an Authorization header checked before, if still valid (no I/O)."""
+        entry = self._cache.get(self._digest(header))
+        if entry is None:
+            return None
+        uid, version = entry
+        user = self.cluster.users.by_id.get(uid)
+        if user is None or user.password_version != version:
+            self._cache.pop(self._digest(header), None)
+            return None
+        return user
+
+    async def authenticate(self, header: bytes | None) -> User | None:
+        if not header:
+            return None
+        user = self.cached(header)
+        if user is not None:
+            return user
+        creds = _parse_basic(header)
+        if creds is None:
+            return None
+        login, password = creds
+        user = self.cluster.users.by_login.get(login)
+        async with self._checks:
+            if user is None:
+                # spend the same time as for a real user, so logins cannot be probed by timing
+                await asyncio.to_thread(check_password, self._dummy(), password)
+                ok = False
+            else:
+                version = user.password_version
+                ok = await asyncio.to_thread(user.verify, password) and user.password_version == version
+        if not ok or user is None:
+            self.cluster.log("Authentication", "", "Warning", f"failed login for user {login!r}")
+            return None
+        self._cache[self._digest(header)] = (user.uid, user.password_version)
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return user
+
+    def _dummy(self) -> str:
+        if not self._dummy_hash:
+            self._dummy_hash = hash_password(_DUMMY_HASH_PASSWORD)
+        return self._dummy_hash
+
+
+def _parse_basic(header: bytes) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(b" ")
+    if scheme.lower() != b"basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    login, sep, password = decoded.partition(":")
+    if not sep:
+        return None
+    return login, password

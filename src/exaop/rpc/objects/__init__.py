@@ -1,0 +1,47 @@
+"""One module per published object kind; here they are joined into the object tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exaop.model.cluster import Cluster
+from exaop.model.errors import NotFound
+from exaop.rpc.dispatch import Context
+from exaop.rpc.objects.cluster import CLUSTER, child_names
+from exaop.rpc.objects.common import COMMON
+from exaop.rpc.objects.database import DATABASE
+from exaop.rpc.objects.logservice import LOGSERVICE
+from exaop.rpc.objects.node import NODE
+from exaop.rpc.objects.simulation import SIMULATION
+from exaop.rpc.objects.storage import STORAGE
+from exaop.rpc.objects.users import USERS
+from exaop.rpc.registry import ObjectType
+
+
+def _cluster_child(ctx: Context, c: Cluster, name: str) -> tuple[ObjectType, Any] | None:
+    if name == "storage":
+        return STORAGE, c.storage
+    if name == "users":
+        return USERS, c.users
+    if name == "simulation":
+        return (SIMULATION, c) if c.simulated else None
+    if name.startswith("db_"):
+        db = c.databases.get(name[3:])
+        if db is None:
+            raise NotFound(f"Object {name} not found in /{c.name}")
+        return DATABASE, db
+    if name in c.nodes:
+        return NODE, c.nodes[name]
+    if name in c.logservices:
+        return LOGSERVICE, c.logservices[name]
+    return None
+
+
+CLUSTER.child = _cluster_child
+CLUSTER.children = lambda ctx, c: child_names(c)
+
+for _type in (CLUSTER, STORAGE, DATABASE, NODE, LOGSERVICE, USERS, SIMULATION):
+    _type.include(COMMON)
+
+ROOT = CLUSTER
+__all__ = ["ROOT"]

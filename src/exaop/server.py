@@ -1,0 +1,138 @@
+"""`exaop serve`: the control plane on uvicorn, in the foreground or in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from exaop.engine.profile import Profile, load_profile
+from exaop.engine.runtime import Runtime
+from exaop.rpc.app import XmlRpcApp
+from exaop.tls import ensure_self_signed
+
+log = logging.getLogger("exaop.server")
+
+
+@dataclass
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8443
+    state_dir: Path | None = Path("state")
+    admin_password: str | None = None
+    http: bool = False
+    cert: Path | None = None
+    key: Path | None = None
+    speed: float = 1.0
+    profile: Path | Profile | None = None
+    log_level: str = "warning"
+
+
+class ControlPlane:
+    """One server: runtime + ASGI app + uvicorn. ``url`` is set once it listens."""
+
+    def __init__(self, opts: ServeOptions) -> None:
+        self.opts = opts
+        profile = load_profile(opts.profile) if isinstance(opts.profile, str | Path) else opts.profile
+        password = opts.admin_password or os.environ.get("EXAOP_ADMIN_PASSWORD") or None
+        opened = Runtime.open(opts.state_dir, profile, opts.speed, password)
+        self.runtime = opened.runtime
+        self.generated_password = opened.generated_password
+        self.notes = opened.notes
+        self.app = XmlRpcApp(self.runtime)
+        self.url = ""
+        self.halt_reason = ""
+        self._server: uvicorn.Server | None = None
+        self._started = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _config(self) -> uvicorn.Config:
+        o = self.opts
+        kwargs: dict[str, object] = {}
+        if not o.http:
+            if o.cert or o.key:
+                if not (o.cert and o.key):
+                    raise ValueError("--cert and --key go together")
+                cert, key = o.cert, o.key
+            else:
+                base = o.state_dir if o.state_dir is not None else Path(".")
+                cert, key = ensure_self_signed(Path(base) / "tls", o.host)
+            kwargs.update(ssl_certfile=str(cert), ssl_keyfile=str(key))
+        return uvicorn.Config(
+            self.app,
+            host=o.host,
+            port=o.port,
+            http="httptools",
+            loop="uvloop" if _have_uvloop() else "asyncio",
+            lifespan="off",
+            access_log=False,
+            log_level=o.log_level,
+            timeout_keep_alive=30,
+            timeout_graceful_shutdown=3,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    async def run(self, on_ready: object = None) -> None:
+        """Serve until SIGTERM/SIGINT, stop() or a halt of the license server."""
+        server = uvicorn.Server(self._config())
+        self._server = server
+        loop = asyncio.get_running_loop()
+
+        def halt(reason: str) -> None:
+            self.halt_reason = reason
+            loop.call_later(0.05, setattr, server, "should_exit", True)
+
+        self.runtime.on_halt = halt
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.005)
+        if server.started:
+            sock = server.servers[0].sockets[0].getsockname()
+            host = self.opts.host if ":" not in self.opts.host else f"[{self.opts.host}]"
+            self.url = f"{'http' if self.opts.http else 'https'}://{host}:{sock[1]}/{self.runtime.cluster.name}"
+            self.runtime.commit()  # arm the timer on this loop
+            self._started.set()
+            if callable(on_ready):
+                on_ready(self.url)
+        try:
+            await task
+        finally:
+            self.runtime.close()
+            self._started.set()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+
+    # -- embedded use (exaop demo, tests) ------------------------------------------------------
+
+    def start_in_thread(self) -> str:
+        def target() -> None:
+            with contextlib.suppress(Exception):
+                asyncio.run(self.run())
+
+        self._thread = threading.Thread(target=target, name="exaop-serve", daemon=True)
+        self._thread.start()
+        self._started.wait(30)
+        if not self.url:
+            raise RuntimeError("the embedded server did not start")
+        return self.url
+
+    def join(self, timeout: float = 10) -> None:
+        self.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def _have_uvloop() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -1,0 +1,116 @@
+"""SQLite persistence of the cluster.
+
+Each model object is one row (kind, key, JSON record); log entries have a table of
+their own. Every change the server makes is written in one transaction, so after a
+crash the state dir holds the last complete change, deadlines included.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from exaop.model.logs import LogEntry
+
+SCHEMA_VERSION = 1
+# version -> statements that bring a store from version-1 up to it
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, key TEXT NOT NULL,"
+        " data TEXT NOT NULL, PRIMARY KEY (kind, key))",
+        "CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, t REAL NOT NULL, system TEXT NOT NULL,"
+        " node TEXT NOT NULL, priority TEXT NOT NULL, message TEXT NOT NULL)",
+    ],
+}
+
+
+class StoreError(RuntimeError):
+    """The state dir cannot be used (unreadable, or written by a newer exaop)."""
+
+
+class Store:
+    FILE = "exaop.sqlite"
+
+    def __init__(self, state_dir: str | Path) -> None:
+        self.dir = Path(state_dir)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.dir / self.FILE, isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA busy_timeout=5000")
+        except (OSError, sqlite3.Error) as e:
+            raise StoreError(f"cannot open state dir {self.dir}: {e}") from e
+        self._migrate()
+
+    def _migrate(self) -> None:
+        conn = self.conn
+        conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise StoreError(f"state dir {self.dir} was written by a newer exaop (schema {current} > {SCHEMA_VERSION})")
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            for stmt in MIGRATIONS[version]:
+                conn.execute(stmt)
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(version),))
+            conn.execute("COMMIT")
+
+    # -- reading -------------------------------------------------------------------------
+
+    def meta(self, key: str) -> Any:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    @property
+    def initialized(self) -> bool:
+        return self.meta("profile") is not None
+
+    def records(self) -> list[tuple[str, str, dict[str, Any]]]:
+        return [
+            (kind, key, json.loads(data))
+            for kind, key, data in self.conn.execute("SELECT kind, key, data FROM objects ORDER BY kind, key")
+        ]
+
+    def log_entries(self, last: int) -> list[LogEntry]:
+        rows = self.conn.execute(
+            "SELECT id, t, system, node, priority, message FROM log ORDER BY id DESC LIMIT ?", (last,)
+        ).fetchall()
+        return [LogEntry(*r) for r in reversed(rows)]
+
+    # -- writing -------------------------------------------------------------------------
+
+    def save(
+        self,
+        changed: list[tuple[str, str, dict[str, Any]]],
+        deleted: list[tuple[str, str]],
+        log: list[LogEntry],
+        meta: dict[str, Any],
+    ) -> None:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT OR REPLACE INTO objects (kind, key, data) VALUES (?, ?, ?)",
+                [(k, key, json.dumps(rec, separators=(",", ":"))) for k, key, rec in changed],
+            )
+            conn.executemany("DELETE FROM objects WHERE kind=? AND key=?", deleted)
+            conn.executemany(
+                "INSERT INTO log (id, t, system, node, priority, message) VALUES (?, ?, ?, ?, ?, ?)",
+                [(e.id, e.t, e.system, e.node, e.priority, e.message) for e in log],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [(k, json.dumps(v)) for k, v in meta.items()],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.conn.close()

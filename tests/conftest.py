@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.serverproc import ServerProcess
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator:
+    started: list[ServerProcess] = []
+
+    def make(
+        speed: float = 0, extra: list[str] | None = None, http: bool = False, state_dir: Path | None = None
+    ) -> ServerProcess:
+        srv = ServerProcess(state_dir or tmp_path / "state", speed=speed, extra=extra, http=http)
+        started.append(srv)
+        return srv.start()
+
+    yield make
+    for srv in started:
+        srv.stop()
+
+
+@pytest.fixture
+def server(server_factory) -> ServerProcess:  # type: ignore[no-untyped-def]
+    """A server on a manual clock (speed 0): tests move time with simulation.advanceClock."""
+    return server_factory(speed=0)

@@ -1,0 +1,84 @@
+"""Start `exaop serve` as a real subprocess on a free loopback port, for integration tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+from xmlrpc.client import ServerProxy
+
+ADMIN_PASSWORD = "admin-secret"
+TLS = ssl._create_unverified_context()
+
+
+class ServerProcess:
+    """A running `exaop serve`; ``url`` is https://127.0.0.1:PORT/cluster1."""
+
+    def __init__(self, state_dir: Path, speed: float = 0, extra: list[str] | None = None, http: bool = False) -> None:
+        self.state_dir = Path(state_dir)
+        self.speed = speed
+        self.extra = list(extra or [])
+        self.http = http
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.port = 0
+        self.output: list[str] = []
+
+    def start(self, port: int = 0, timeout: float = 30) -> ServerProcess:
+        cmd = [
+            sys.executable, "-m", "exaop.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--state-dir", str(self.state_dir), "--admin-password", ADMIN_PASSWORD, "--speed", str(self.speed),
+            *(["--http"] if self.http else []), *self.extra,
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self.proc and self.proc.stdout
+            for line in self.proc.stdout:
+                self.output.append(line.rstrip("\n"))
+                if line.startswith("exaop listening on "):
+                    self.url = line.split()[-1]
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(timeout) or not self.url:
+            self.kill()
+            raise RuntimeError("exaop serve did not start:\n" + "\n".join(self.output))
+        self.port = urlsplit(self.url).port or 0
+        return self
+
+    def base(self, user: str = "admin", password: str = ADMIN_PASSWORD) -> str:
+        scheme = "http" if self.http else "https"
+        return f"{scheme}://{user}:{password}@127.0.0.1:{self.port}"
+
+    def proxy(self, path: str = "/cluster1", user: str = "admin", password: str = ADMIN_PASSWORD) -> ServerProxy:
+        kwargs = {} if self.http else {"context": TLS}
+        return ServerProxy(self.base(user, password) + path, allow_none=True, **kwargs)
+
+    def kill9(self) -> None:
+        assert self.proc
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def wait_exit(self, timeout: float = 15) -> int:
+        assert self.proc
+        return self.proc.wait(timeout)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    kill = stop
