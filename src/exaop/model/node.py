@@ -207,6 +207,12 @@ class Node(Entity):
             self.cluster.log("EXAoperation", self.name, "Notice", f"Node {self.name} is powered off")
             if self.reboot:
                 self.reboot = False
+                if not self.license_server and not self.cluster.pxe_available():
+                    self.cluster.log(
+                        "EXAoperation", self.name, "Error",
+                        f"{self.name} cannot boot again: it boots over PXE and no license server is running",
+                    )  # fmt: skip
+                    return
                 try:
                     self._power(True)
                     self._begin_boot()
