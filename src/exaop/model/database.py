@@ -102,7 +102,7 @@ class Database(Entity):
 
     @property
     def reserve(self) -> list[str]:
-        in_use = set(self.active) | set(self.failed)
+        in_use = set(self.active or self.configured_active) | set(self.failed)
         return [n for n in self.nodes_list if n not in in_use]
 
     @property
