@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,9 +14,14 @@ def server_factory(tmp_path: Path) -> Iterator:
     started: list[ServerProcess] = []
 
     def make(
-        speed: float = 0, extra: list[str] | None = None, http: bool = False, state_dir: Path | None = None
+        speed: float = 0,
+        extra: list[str] | None = None,
+        http: bool = False,
+        state_dir: Path | None = None,
+        **kwargs: Any,
     ) -> ServerProcess:
-        srv = ServerProcess(state_dir or tmp_path / "state", speed=speed, extra=extra, http=http)
+        """kwargs go to ServerProcess (admin_password, env)."""
+        srv = ServerProcess(state_dir or tmp_path / "state", speed=speed, extra=extra, http=http, **kwargs)
         started.append(srv)
         return srv.start()
 

@@ -19,11 +19,22 @@ TLS = ssl._create_unverified_context()
 class ServerProcess:
     """A running `exaop serve`; ``url`` is https://127.0.0.1:PORT/cluster1."""
 
-    def __init__(self, state_dir: Path, speed: float = 0, extra: list[str] | None = None, http: bool = False) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        speed: float = 0,
+        extra: list[str] | None = None,
+        http: bool = False,
+        admin_password: str | None = ADMIN_PASSWORD,
+        env: dict[str, str | None] | None = None,
+    ) -> None:
+        """``admin_password=None`` leaves out --admin-password; ``env`` adds (value None: removes) variables."""
         self.state_dir = Path(state_dir)
         self.speed = speed
         self.extra = list(extra or [])
         self.http = http
+        self.admin_password = admin_password
+        self.env = dict(env or {})
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.port = 0
@@ -32,10 +43,16 @@ class ServerProcess:
     def start(self, port: int = 0, timeout: float = 30) -> ServerProcess:
         cmd = [
             sys.executable, "-m", "exaop.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--state-dir", str(self.state_dir), "--admin-password", ADMIN_PASSWORD, "--speed", str(self.speed),
+            "--state-dir", str(self.state_dir), "--speed", str(self.speed),
+            *(["--admin-password", self.admin_password] if self.admin_password is not None else []),
             *(["--http"] if self.http else []), *self.extra,
         ]  # fmt: skip
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        for name, value in self.env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         ready = threading.Event()
 

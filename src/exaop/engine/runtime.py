@@ -71,7 +71,11 @@ class Runtime:
                 notes.append("the state dir already holds a cluster; --profile is ignored")
             profile = parse_profile(store.meta("profile"))
             saved = float(store.meta("sim_now") or 0)
-            clock = Clock(start=max(saved, time.time()) if start is None else max(saved, start), speed=speed)
+            if speed == 0:  # a manual clock stands still while the server is down, too
+                resume = saved
+            else:
+                resume = max(saved, time.time() if start is None else start)
+            clock = Clock(start=resume, speed=speed)
             cluster = Cluster.from_records(profile, clock.now(), store.records(), drivers)
             cluster.logbook.load(store.log_entries(50_000))
             created = False
@@ -123,6 +127,8 @@ class Runtime:
         self.clock.advance(seconds)
         self.sync()
         self.commit()
+        if self.store is not None:  # even when nothing fell due: the time moved lasts a crash
+            self.store.save([], [], [], {"sim_now": self.cluster.now})
         return self.cluster.now
 
     def save_now(self) -> None:
