@@ -78,8 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated seconds per real second (default 1; 60 = a minute per second; 0 = manual)",
     )
     s.add_argument("--profile", help="TOML cluster profile for a new state dir (default: built-in)")
-    s.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    s.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error", "critical"])
     s.set_defaults(func=_serve)
+
+    from exaop.ops.cli import add_cluster_parser, add_demo_parser
+
+    add_cluster_parser(sub)
+    add_demo_parser(sub)
     return p
 
 

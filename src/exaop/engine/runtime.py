@@ -119,7 +119,7 @@ class Runtime:
         self._rearm()
         if c.halt_reason and not self.halted:
             self.halted = True
-            log.warning("EXAoperation halts: %s", c.halt_reason)
+            log.info("EXAoperation halts: %s", c.halt_reason)
             if self.on_halt:
                 self.on_halt(c.halt_reason)
 

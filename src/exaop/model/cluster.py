@@ -285,7 +285,8 @@ class Cluster:
     def service_states(self) -> list[list[str]]:
         states = []
         for svc in SERVICES:
-            ok = self.storage.online if svc == "Storaged" else True
+            # a stopping storage service still runs; a starting one does not yet
+            ok = self.storage.state in ("online", "stopping") if svc == "Storaged" else True
             states.append([svc, "OK" if ok else "not running"])
         return states
 

@@ -1,0 +1,1 @@
+"""The lifecycle procedures: start, stop and status of a whole cluster."""

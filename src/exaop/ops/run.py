@@ -1,0 +1,166 @@
+"""What every procedure shares: the client, the clock, events, parallel actions, phases."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from exaop.client import AuthError, ExaClient, ServerFault, Unreachable
+from exaop.ops.clock import RealClock, ToolClock
+from exaop.ops.config import Options
+from exaop.ops.errors import AuthFailed, Failed, NoAnswer, OpsError
+from exaop.ops.events import Event, EventSink
+from exaop.ops.wait import Backoff
+
+T = TypeVar("T")
+READ_RETRY_SECONDS = 15.0  # real seconds a read is retried before the phase's own wait takes over
+
+
+@dataclass
+class PhaseTiming:
+    name: str
+    clock_seconds: float
+    wall_seconds: float
+    outcome: str
+
+
+@dataclass
+class Summary:
+    procedure: str
+    ok: bool = False
+    phases: list[PhaseTiming] = field(default_factory=list)
+    calls: int = 0
+    error: str = ""
+    exit_code: int = 0
+
+
+class Run:
+    """One run of a procedure against one EXAoperation."""
+
+    def __init__(
+        self,
+        procedure: str,
+        client: ExaClient,
+        opts: Options,
+        clock: ToolClock | None = None,
+        on_event: EventSink | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.procedure = procedure
+        self.client = client
+        self.opts = opts
+        self.clock = clock or RealClock()
+        self.sink = on_event
+        self.backoff = backoff or Backoff()
+        self.pool = ThreadPoolExecutor(max_workers=opts.parallel, thread_name_prefix="exaop-op")
+        self._t0_wall = time.monotonic()
+        self._t0_clock = self.clock.now()
+        self._calls0 = client.calls
+        self.summary = Summary(procedure)
+
+    # -- events --------------------------------------------------------------------------
+
+    def emit(self, kind: str, phase: str, message: str, **data: Any) -> None:
+        if self.sink is None:
+            return
+        self.sink(
+            Event(
+                kind,
+                phase,
+                message,
+                data,
+                round(time.monotonic() - self._t0_wall, 3),
+                round(self.clock.now() - self._t0_clock, 3),
+            )  # fmt: skip
+        )
+
+    @property
+    def dry_run(self) -> bool:
+        return self.opts.dry_run
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def read(self, path: str, method: str, *args: Any) -> Any:
+        """A read: retried for a while when EXAoperation does not answer."""
+        return self._call(path, method, args, retry=True, timeout=None)
+
+    def act(self, path: str, method: str, *args: Any, timeout: float | None = None) -> Any:
+        """An action: sent once; on no answer the phase observes again and decides."""
+        return self._call(path, method, args, retry=False, timeout=timeout)
+
+    def _call(self, path: str, method: str, args: tuple[Any, ...], retry: bool, timeout: float | None) -> Any:
+        until = time.monotonic() + READ_RETRY_SECONDS if retry else None
+        try:
+            return self.client.call(path, method, *args, retry_until=until, timeout=timeout)
+        except AuthError as e:
+            raise AuthFailed(str(e)) from None
+
+    def parallel(self, items: Iterable[T], fn: Callable[[T], Any]) -> list[tuple[T, Any, BaseException | None]]:
+        """Run ``fn`` on every item at once (bounded by --parallel); results in item order."""
+        items = list(items)
+        futures = [(item, self.pool.submit(fn, item)) for item in items]
+        out = []
+        for item, fut in futures:
+            try:
+                out.append((item, fut.result(), None))
+            except BaseException as e:  # noqa: BLE001 - handed back to the caller per item
+                if isinstance(e, AuthError):
+                    raise AuthFailed(str(e)) from None
+                out.append((item, None, e))
+        return out
+
+    # -- phases --------------------------------------------------------------------------
+
+    def phase(self, name: str, title: str, fn: Callable[[], str]) -> None:
+        """Run one phase: announce, run, time it; the phase returns a one-line outcome."""
+        self.emit("phase_start", name, title)
+        w0, c0 = time.monotonic(), self.clock.now()
+        try:
+            outcome = fn()
+        except ServerFault as e:
+            self._end(name, w0, c0, "failed")
+            raise Failed(f"{name}: {e.method} refused: {e.text}") from None
+        except Unreachable as e:
+            self._end(name, w0, c0, "failed")
+            raise NoAnswer(f"{name}: {e}") from None
+        except OpsError:
+            self._end(name, w0, c0, "failed")
+            raise
+        self._end(name, w0, c0, outcome)
+        self.emit("phase_end", name, outcome)
+
+    def _end(self, name: str, w0: float, c0: float, outcome: str) -> None:
+        self.summary.phases.append(PhaseTiming(name, self.clock.now() - c0, time.monotonic() - w0, outcome))
+
+    def finish(self, error: OpsError | None) -> Summary:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        s = self.summary
+        s.calls = self.client.calls - self._calls0
+        if error is None:
+            s.ok = True
+            self.emit("done", "", f"{self.procedure} finished", calls=s.calls)
+        else:
+            s.error = str(error)
+            s.exit_code = error.exit_code
+            self.emit("error", "", str(error), exit_code=error.exit_code, reason=error.label)
+        return s
+
+
+def fault_reason(e: BaseException) -> str:
+    if isinstance(e, ServerFault):
+        return e.text
+    return str(e) or type(e).__name__
+
+
+def raise_failures(phase: str, what: str, results: list[tuple[Any, Any, BaseException | None]]) -> None:
+    failed = [(item, e) for item, _, e in results if e is not None]
+    if not failed:
+        return
+    unreachable = [item for item, e in failed if isinstance(e, Unreachable)]
+    if len(unreachable) == len(failed):
+        raise NoAnswer(f"{phase}: no answer to {what} for {', '.join(map(str, unreachable))}")
+    lines = "; ".join(f"{item}: {fault_reason(e)}" for item, e in failed)
+    raise Failed(f"{phase}: {what} failed for {lines}")

@@ -1,0 +1,229 @@
+"""Cold start of a whole cluster, in the seed article's order, done carefully.
+
+reachable -> nodes online -> EXAStorage online -> databases accepting connections -> plugins
+
+Every phase observes first and skips what is already done, so running start again after
+any failure continues where it stopped. ``dry_run`` observes and reports the plan only.
+"""
+
+from __future__ import annotations
+
+from exaop.client import ExaClient, ServerFault, Unreachable
+from exaop.ops.clock import ToolClock
+from exaop.ops.config import Options
+from exaop.ops.errors import Failed, NoAnswer, OpsError, Refused
+from exaop.ops.events import EventSink
+from exaop.ops.observe import (
+    RUNNING,
+    LogFeed,
+    NodeWatcher,
+    db_state,
+    is_offline,
+    node_statuses,
+    service_states,
+)
+from exaop.ops.run import Run, Summary, fault_reason, raise_failures
+from exaop.ops.wait import Observation, fmt_duration, wait_until
+
+
+def start_cluster(
+    client: ExaClient, opts: Options, clock: ToolClock | None = None, on_event: EventSink | None = None
+) -> Summary:
+    run = Run("start", client, opts, clock, on_event)
+    try:
+        run.phase("reachable", "EXAoperation answers", lambda: reachable(run))
+        run.phase("nodes", "database nodes powered on and online", lambda: nodes_online(run))
+        run.phase("storage", "EXAStorage online, all services OK", lambda: storage_online(run))
+        run.phase("databases", "databases accepting connections", lambda: databases_running(run))
+        run.phase("plugins", "plugin services started", lambda: plugins_started(run))
+    except OpsError as e:
+        return run.finish(e)
+    return run.finish(None)
+
+
+def reachable(run: Run) -> str:
+    """Wait for EXAoperation to answer (the license server may still be booting)."""
+    timeout = run.opts.timeout("reachable")
+    deadline = run.clock.now() + timeout
+    interval = run.backoff.first
+    while True:
+        try:
+            nodes = run.act("", "getNodeList")
+            break
+        except Unreachable as e:
+            if run.clock.now() >= deadline:
+                raise NoAnswer(f"reachable: EXAoperation did not answer within {fmt_duration(timeout)}: {e}") from None
+            run.emit("progress", "reachable", f"no answer yet: {e}")
+            interval = min(run.backoff.cap, interval * run.backoff.factor)
+            run.clock.sleep(interval)
+    run.client.methods()
+    master = run.client.master()
+    return f"EXAoperation {run.client.dialect} answers; master on {master}; {len(nodes)} database nodes"
+
+
+def nodes_online(run: Run) -> str:
+    ignore = set(run.opts.ignore_nodes)
+    nodes = [n for n in run.read("", "getNodeList") if n not in ignore]
+    unknown = ignore - set(run.read("", "getNodeList"))
+    if unknown:
+        raise Refused(f"nodes: --ignore-nodes names unknown node(s): {', '.join(sorted(unknown))}")
+    for n in sorted(ignore):
+        run.emit("warning", "nodes", f"ignoring {n} as asked")
+    feed = None if run.dry_run else LogFeed.open(run)
+    status = node_statuses(run, nodes)
+    leaving = [n for n in nodes if status[n] == "Shutting down"]
+    if leaving:
+        raise Refused(f"nodes: {', '.join(leaving)} still shutting down; run start again once they are off")
+    to_start = [n for n in nodes if is_offline(status[n])]
+    running = sum(1 for n in nodes if status[n] == RUNNING)
+    run.emit("observation", "nodes", f"nodes online {running}/{len(nodes)}", online=running, total=len(nodes))
+    if run.dry_run:
+        if to_start:
+            run.emit("plan", "nodes", f"would power on {len(to_start)} node(s): {', '.join(to_start)}", nodes=to_start)
+        return "planned"
+    if to_start:
+        results = run.parallel(to_start, lambda n: run.act("", "startupNode", n))
+        for node, _, err in results:
+            if err is None:
+                run.emit("action", "nodes", f"startupNode {node}", node=node)
+        raise_failures("nodes", "startupNode", results)
+    watcher = NodeWatcher(run, nodes, online=True, feed=feed, known=status)
+    wait_until(run, "nodes", "nodes to come online", watcher.observe, run.opts.timeout("nodes"))
+    return f"{len(nodes)} node(s) online" + (f", {len(to_start)} started" if to_start else ", none needed starting")
+
+
+def storage_online(run: Run) -> str:
+    services = service_states(run)
+    if services.get("Storaged") == "OK":
+        return "EXAStorage already online"
+    ignore = list(run.opts.ignore_nodes)
+    if run.dry_run:
+        run.emit("plan", "storage", "would start EXAStorage" + (f" ignoring {', '.join(ignore)}" if ignore else ""))
+        return "planned"
+    args = (ignore,) if ignore else ()
+    # startEXAStorage answers once storage is up: send it aside and watch the services meanwhile
+    call = run.pool.submit(run.act, "/storage", "startEXAStorage", *args, timeout=run.opts.timeout("storage"))
+    run.emit("action", "storage", "startEXAStorage" + (f" ignoring {', '.join(ignore)}" if ignore else ""))
+
+    def observe() -> Observation:
+        if call.done() and call.exception() is not None:
+            err = call.exception()
+            if isinstance(err, ServerFault):
+                raise Failed(f"storage: startEXAStorage refused: {err.text}")
+        states = service_states(run)
+        bad = [f"{k} {v}" for k, v in states.items() if v != "OK"]
+        return Observation(
+            not bad, "all services OK" if not bad else "waiting for " + ", ".join(bad), progress=len(bad)
+        )
+
+    wait_until(run, "storage", "EXAStorage and all services to be OK", observe, run.opts.timeout("storage"))
+    return "EXAStorage online, all services OK"
+
+
+def databases_running(run: Run) -> str:
+    names = list(run.read("", "getDatabaseList"))
+    states = {n: db_state(run, n) for n in names}
+    to_start, not_created = [], []
+    for n, s in states.items():
+        if s.state == "setup" and not s.busy:
+            to_start.append(n)
+        elif s.state == "none":
+            not_created.append(n)
+        elif s.state in ("stopping",) or (s.state == "setup" and s.busy):
+            raise Refused(f"databases: {n} is {s.state} (operation {s.operation}); run start again when it is idle")
+    for n in not_created:
+        run.emit("warning", "databases", f"{n} has never been created (state none); not starting it")
+    wanted = [n for n in names if n not in not_created]
+    if run.dry_run:
+        if to_start:
+            run.emit("plan", "databases", f"would start {', '.join(to_start)}", databases=to_start)
+        return "planned"
+    results = run.parallel(to_start, lambda n: run.act(f"/db_{n}", "startDatabase"))
+    for n, _, err in results:
+        if err is None:
+            run.emit("action", "databases", f"startDatabase {n}", database=n)
+    raise_failures("databases", "startDatabase", results)
+    started_at = {n: run.clock.now() for n in to_start}
+    seen_starting: set[str] = set()
+
+    def observe() -> Observation:
+        ready = []
+        for n in wanted:
+            s = db_state(run, n)
+            if s.state in ("starting", "running"):
+                seen_starting.add(n)
+            if s.connectible:
+                ready.append(n)
+            elif s.state == "setup" and not s.busy and n in started_at and (
+                n in seen_starting or run.clock.now() - started_at[n] > 60
+            ):
+                errors = current_errors(run, n)
+                reason = "; ".join(errors) if errors else "it went back to setup"
+                raise Failed(f"databases: {n} failed to start: {reason}")
+        waiting = [n for n in wanted if n not in ready]
+        summary = f"databases accepting connections {len(ready)}/{len(wanted)}"
+        if waiting:
+            summary += "; waiting for " + ", ".join(waiting)
+        return Observation(not waiting, summary, progress=len(ready), data={"ready": len(ready), "total": len(wanted)})
+
+    wait_until(run, "databases", "databases to accept connections", observe, run.opts.timeout("databases"))
+    for n in wanted:
+        conn = run.read(f"/db_{n}", "getDatabaseConnectionString")
+        run.emit("observation", "databases", f"{n} accepts connections at {conn}", database=n, connection_string=conn)
+    return f"{len(wanted)} database(s) accepting connections" + (f", {len(to_start)} started" if to_start else "")
+
+
+def current_errors(run: Run, db: str) -> list[str]:
+    try:
+        return [str(e) for e in run.read(f"/db_{db}", "getCurrentErrors")]
+    except ServerFault:  # not every EXAoperation version has it
+        return []
+
+
+def plugins_started(run: Run) -> str:
+    if not run.opts.plugins:
+        return "no plugin steps configured"
+    installed = set(run.read("", "getPlugins")) if run.client.has("getPlugins") else set()
+    done = 0
+    ignore = set(run.opts.ignore_nodes)
+    for step in run.opts.plugins:
+        if installed and step.plugin not in installed:
+            raise Refused(f"plugins: {step.plugin} is not installed (installed: {', '.join(sorted(installed))})")
+        if run.dry_run:
+            run.emit("plan", "plugins", f"would restart {step.plugin} on {', '.join(step.restart_on) or 'no node'}"
+                     + (" and start it wherever it is not running" if step.ensure_running else ""))  # fmt: skip
+            continue
+        for node in step.restart_on:
+            for command in ("STOP", "START"):
+                rc, out = _plugin(run, step.plugin, node, command)
+                run.emit("action", "plugins", f"{step.plugin} {command} on {node}: rc {rc}", node=node, output=out)
+                if command == "START" and rc != 0:
+                    raise Failed(f"plugins: {step.plugin} START on {node} failed (rc {rc}): {out.strip()}")
+        if step.ensure_running:
+            nodes = [n for n in run.read("", "getNodeList") if n not in ignore]
+
+            def ensure(node: str, plugin: str = step.plugin, text: str = step.running_text) -> str:
+                rc, out = _plugin(run, plugin, node, "STATUS")
+                if text in out:
+                    return "running"
+                rc, out = _plugin(run, plugin, node, "START")
+                if rc != 0:
+                    raise Failed(f"{plugin} START on {node} failed (rc {rc}): {out.strip()}")
+                return "started"
+
+            results = run.parallel(nodes, ensure)
+            for node, what, err in results:
+                if err is None and what == "started":
+                    run.emit("action", "plugins", f"{step.plugin} START on {node}", node=node)
+            failed = [(n, e) for n, _, e in results if e is not None]
+            if failed:
+                raise Failed("plugins: " + "; ".join(f"{n}: {fault_reason(e)}" for n, e in failed))
+        done += 1
+    return "planned" if run.dry_run else f"{done} plugin step(s) done"
+
+
+def _plugin(run: Run, plugin: str, node: str, command: str) -> tuple[int, str]:
+    answer = run.act("", "callPlugin", plugin, node, command)
+    if not isinstance(answer, list) or len(answer) < 2:
+        raise Failed(f"plugins: callPlugin({plugin}, {node}, {command}) answered {answer!r}")
+    return int(answer[0]), str(answer[1])

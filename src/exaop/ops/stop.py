@@ -1,0 +1,168 @@
+"""Shutdown of a whole cluster: the start in reverse, with the checks that prevent data loss.
+
+master on the license server -> databases idle and stopped -> EXAStorage stopped
+-> database nodes off -> license server(s) last
+"""
+
+from __future__ import annotations
+
+from exaop.client import ExaClient, ServerFault, Unreachable
+from exaop.ops.clock import ToolClock
+from exaop.ops.config import Options
+from exaop.ops.errors import Failed, OpsError, Refused
+from exaop.ops.events import EventSink
+from exaop.ops.observe import RUNNING, LogFeed, NodeWatcher, db_state, is_offline, node_statuses, service_states
+from exaop.ops.run import Run, Summary, raise_failures
+from exaop.ops.wait import Observation, wait_until
+
+
+def stop_cluster(
+    client: ExaClient, opts: Options, clock: ToolClock | None = None, on_event: EventSink | None = None
+) -> Summary:
+    run = Run("stop", client, opts, clock, on_event)
+    try:
+        run.phase("master", "EXAoperation master on the license server", lambda: master_on_license_server(run))
+        run.phase("stop_databases", "databases idle and stopped", lambda: databases_stopped(run))
+        run.phase("stop_storage", "EXAStorage stopped", lambda: storage_stopped(run))
+        run.phase("stop_nodes", "database nodes shut down", lambda: nodes_off(run))
+        run.phase("license_servers", "license server(s) shut down last", lambda: license_servers_off(run))
+    except OpsError as e:
+        return run.finish(e)
+    return run.finish(None)
+
+
+def master_on_license_server(run: Run) -> str:
+    run.client.methods(retry_until=None)
+    license_server = run.opts.license_servers[0]
+    master = run.client.master()
+    if master == license_server:
+        return f"master runs on {license_server}"
+    if not run.opts.move_master:
+        raise Refused(
+            f"master: the EXAoperation master runs on {master}, not on the license server {license_server}; "
+            "move it there first (or pass --move-master)"
+        )
+    if run.dry_run:
+        run.emit("plan", "master", f"would move the EXAoperation master from {master} to {license_server}")
+        return "planned"
+    run.act("", "restartEXAoperation", license_server)
+    run.emit("action", "master", f"restartEXAoperation {license_server}")
+
+    def observe() -> Observation:
+        now = run.client.master()  # Unreachable while EXAoperation restarts: the wait keeps going
+        return Observation(now == license_server, f"master on {now}", progress=now)
+
+    wait_until(run, "master", f"the master to run on {license_server}", observe, run.opts.timeout("master"))
+    return f"master moved from {master} to {license_server}"
+
+
+def databases_stopped(run: Run) -> str:
+    names = list(run.read("", "getDatabaseList"))
+    states = {n: db_state(run, n) for n in names}
+    to_stop, to_force = [], []
+    for n, s in states.items():
+        if s.state in ("running", "starting") and (s.busy or s.state == "starting"):
+            op = s.operation if s.busy else "Startup"
+            if not run.opts.force:
+                raise Refused(
+                    f"stop_databases: database {n} is busy with operation {op}; wait for it to end, "
+                    "or pass --force to shut it down anyway"
+                )
+            to_force.append(n)
+        elif s.state == "running":
+            to_stop.append(n)
+    if run.dry_run:
+        if to_stop:
+            run.emit("plan", "stop_databases", f"would stop {', '.join(to_stop)}")
+        if to_force:
+            run.emit("plan", "stop_databases", f"would force the shutdown of {', '.join(to_force)}")
+        return "planned"
+    for n in to_force:
+        run.emit("warning", "stop_databases", f"forcing the shutdown of busy database {n} ({states[n].operation})")
+    results = run.parallel(to_stop, lambda n: run.act(f"/db_{n}", "stopDatabase"))
+    results += run.parallel(to_force, lambda n: run.act(f"/db_{n}", "forceShutdownDatabase"))
+    for n, _, err in results:
+        if err is None:
+            run.emit("action", "stop_databases", f"{'forceShutdownDatabase' if n in to_force else 'stopDatabase'} {n}")
+    raise_failures("stop_databases", "shutdown", results)
+
+    def observe() -> Observation:
+        down = [n for n in names if db_state(run, n).state in ("setup", "none")]
+        waiting = [n for n in names if n not in down]
+        summary = f"databases stopped {len(down)}/{len(names)}" + (
+            f"; waiting for {', '.join(waiting)}" if waiting else ""
+        )
+        return Observation(not waiting, summary, progress=len(down))
+
+    wait_until(run, "stop_databases", "databases to reach setup", observe, run.opts.timeout("stop_databases"))
+    stopped = len(to_stop) + len(to_force)
+    return f"{len(names)} database(s) down" + (f", {stopped} stopped" if stopped else ", none was running")
+
+
+def storage_stopped(run: Run) -> str:
+    if service_states(run).get("Storaged") != "OK":
+        return "EXAStorage already stopped"
+    if run.dry_run:
+        run.emit("plan", "stop_storage", "would stop EXAStorage")
+        return "planned"
+    call = run.pool.submit(run.act, "/storage", "stopEXAStorage", timeout=run.opts.timeout("stop_storage"))
+    run.emit("action", "stop_storage", "stopEXAStorage")
+
+    def observe() -> Observation:
+        if call.done() and isinstance(call.exception(), ServerFault):
+            raise Failed(f"stop_storage: stopEXAStorage refused: {call.exception().text}")  # type: ignore[union-attr]
+        state = service_states(run).get("Storaged", "?")
+        return Observation(state != "OK" and call.done(), f"Storaged {state}", progress=state)
+
+    wait_until(run, "stop_storage", "Storaged to stop", observe, run.opts.timeout("stop_storage"))
+    return "EXAStorage stopped"
+
+
+def nodes_off(run: Run) -> str:
+    ignore = set(run.opts.ignore_nodes)
+    nodes = [n for n in run.read("", "getNodeList") if n not in ignore]
+    feed = None if run.dry_run else LogFeed.open(run)
+    status = node_statuses(run, nodes)
+    booting = [n for n in nodes if status[n] == "Booting"]
+    if booting and not run.opts.force:
+        raise Refused(f"stop_nodes: {', '.join(booting)} still booting; wait, or pass --force to power them off")
+    to_stop = [n for n in nodes if status[n] == RUNNING]
+    if run.dry_run:
+        if to_stop:
+            run.emit("plan", "stop_nodes", f"would shut down {len(to_stop)} node(s): {', '.join(to_stop)}")
+        if booting:
+            run.emit("plan", "stop_nodes", f"would power off booting node(s) {', '.join(booting)}")
+        return "planned"
+    results = run.parallel(to_stop, lambda n: run.act("", "shutdownNode", n))
+    results += run.parallel(booting, lambda n: run.act(f"/{n}", "poweroffNode"))
+    for n, _, err in results:
+        if err is None:
+            run.emit("action", "stop_nodes", f"{'poweroffNode' if n in booting else 'shutdownNode'} {n}", node=n)
+    raise_failures("stop_nodes", "shutdown", results)
+    watcher = NodeWatcher(run, nodes, online=False, feed=feed, known=status)
+    wait_until(run, "stop_nodes", "nodes to power off", watcher.observe, run.opts.timeout("stop_nodes"))
+    return f"{len(nodes)} node(s) off" + (f", {len(to_stop) + len(booting)} shut down" if to_stop or booting else "")
+
+
+def license_servers_off(run: Run) -> str:
+    master = run.client.master()
+    order = sorted(run.opts.license_servers, key=lambda n: n == master)  # the master's last
+    if run.dry_run:
+        run.emit("plan", "license_servers", f"would shut down {', '.join(order)} (EXAoperation ends with {master})")
+        return "planned"
+    for ls in order:
+        status = node_statuses(run, [ls])[ls] if ls != master else RUNNING
+        if ls != master and is_offline(status):
+            continue
+        run.act("", "shutdownNode", ls)
+        run.emit("action", "license_servers", f"shutdownNode {ls}", node=ls)
+
+    def observe() -> Observation:
+        try:
+            run.act("", "getNodeList")
+        except Unreachable:
+            return Observation(True, "EXAoperation no longer answers")
+        return Observation(False, f"EXAoperation still answers on {master}")
+
+    wait_until(run, "license_servers", "EXAoperation to go away", observe, run.opts.timeout("license_servers"))
+    return f"{', '.join(order)} shut down; EXAoperation has ended"
