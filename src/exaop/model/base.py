@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import heapq
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster
 
 
-class Entity:
+class Entity(ABC):
     """A model object with a persistent record and at most one pending deadline.
 
     A transition that takes time sets a deadline; when simulated time reaches it the
@@ -25,11 +26,13 @@ class Entity:
         self.generation = 0
 
     @property
+    @abstractmethod
     def key(self) -> str:
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+        """The object's name in its table (node name, database name, user id...)."""
 
+    @abstractmethod
     def record(self) -> dict[str, Any]:
-        raise NotImplementedError  # pragma: no cover
+        """Everything needed to rebuild the object after a restart, as JSON-able data."""
 
     def changed(self) -> None:
         self.cluster.touch(self)
@@ -47,8 +50,8 @@ class Entity:
         if deadline is not None:
             self.cluster.timeline.schedule(deadline, self)
 
-    def on_deadline(self) -> None:  # pragma: no cover - overridden by timed objects
-        pass
+    def on_deadline(self) -> None:  # noqa: B027 - objects without timed transitions ignore it
+        """Called when the deadline set with :meth:`set_deadline` is reached."""
 
 
 class Timeline:
