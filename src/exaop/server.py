@@ -6,7 +6,10 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
+import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +35,38 @@ class ServeOptions:
     speed: float = 1.0
     profile: Path | Profile | None = None
     log_level: str = "warning"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that a stop signal ends the process cleanly.
+
+    uvicorn raises SIGTERM/SIGINT again once it has shut down, so the process would die
+    by the signal (exit -15, or a KeyboardInterrupt traceback) before the state is closed.
+    For `exaop serve` a signal is the normal way to stop: close the state, exit 0.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # An idle keep-alive TLS connection closes only once the client answers the TLS
+        # close_notify, which an idle client never does: the stop would wait out the whole
+        # graceful timeout. Drop idle connections whose answers are all sent at once.
+        for conn in list(self.server_state.connections):
+            cycle, transport = getattr(conn, "cycle", None), getattr(conn, "transport", None)
+            idle = cycle is None or cycle.response_complete
+            if transport is not None and idle and not transport.get_write_buffer_size():
+                transport.abort()
+        await super().shutdown(sockets)
 
 
 class ControlPlane:
@@ -80,7 +115,7 @@ class ControlPlane:
 
     async def run(self, on_ready: object = None) -> None:
         """Serve until SIGTERM/SIGINT, stop() or a halt of the license server."""
-        server = uvicorn.Server(self._config())
+        server = _Server(self._config())
         self._server = server
         loop = asyncio.get_running_loop()
 
