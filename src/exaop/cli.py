@@ -13,6 +13,7 @@ from exaop import __version__
 
 def _serve(args: argparse.Namespace) -> int:
     from exaop.engine.profile import ProfileError
+    from exaop.model.errors import UsageError
     from exaop.server import ControlPlane, ServeOptions
     from exaop.store import StoreError
 
@@ -34,10 +35,23 @@ def _serve(args: argparse.Namespace) -> int:
     if bool(args.cert) != bool(args.key):
         print("exaop serve: --cert and --key go together", file=sys.stderr)
         return 2
+    if args.cert and not args.http:
+        # read them now: later, uvicorn would report a bad file as "cannot listen"
+        import ssl
+
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(args.cert, args.key)
+        except (OSError, ssl.SSLError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            print(f"exaop serve: cannot use --cert {args.cert} with --key {args.key}: {reason}", file=sys.stderr)
+            return 2
     try:
         plane = ControlPlane(opts)
     except (ProfileError, StoreError) as e:
         print(f"exaop serve: {e}", file=sys.stderr)
+        return 2
+    except UsageError as e:  # e.g. an admin password the user rules refuse
+        print(f"exaop serve: {e.reason}", file=sys.stderr)
         return 2
     for note in plane.notes:
         print(f"exaop serve: note: {note}", file=sys.stderr)
