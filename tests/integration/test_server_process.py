@@ -10,15 +10,24 @@ while the test advances the clock.
 from __future__ import annotations
 
 import http.client
+import ipaddress
+import signal
+import ssl
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
-from xmlrpc.client import Fault
+from xmlrpc.client import Fault, ProtocolError, ServerProxy
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
-from tests.serverproc import ServerProcess
+from exaop.tls import ensure_self_signed
+from tests.serverproc import ADMIN_PASSWORD, ServerProcess
 
 NODES = ["n0011", "n0012", "n0013", "n0014"]
 BOOT = 300  # above the default profile's node_boot of 240 +- 30
@@ -150,3 +159,144 @@ def test_restart_after_kill9_during_database_start(server_factory) -> None:  # t
     assert db.getDatabaseInfo()["connectible"] == "Yes"
     entries = srv.proxy("/cluster1/logservice1").logEntries()[2]
     assert any("exa_db1 is accepting connections" in e["message"] for e in entries)
+
+
+# -- 3: signals, the listening line, the admin password ----------------------------------------
+
+
+def serve_cmd(state_dir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "exaop.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+            "--state-dir", str(state_dir), "--speed", "0", *args]  # fmt: skip
+
+
+def run_serve(state_dir: Path, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """`exaop serve` that is expected to refuse to start."""
+    return subprocess.run(serve_cmd(state_dir, *args), capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_cleanly_and_keeps_state(server_factory, sig: signal.Signals) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory()
+    assert len(lines(srv, "exaop listening on ")) == 1
+    assert srv.url.startswith("https://127.0.0.1:") and srv.url.endswith("/cluster1")
+    c = srv.proxy()
+    assert c.startupNode("n0011") == "OK"
+    advance(srv, 7)  # nothing falls due: only the time moves
+    before = sim_now(srv)
+    srv.proc.send_signal(sig)
+    assert srv.wait_exit() == 0
+    assert not any("Traceback" in line or "KeyboardInterrupt" in line for line in srv.output), srv.output
+
+    srv = server_factory(state_dir=srv.state_dir)
+    assert len(lines(srv, "exaop listening on ")) == 1
+    assert srv.proxy().getNodeState("n0011")["status"] == "Booting"
+    assert sim_now(srv) == pytest.approx(before, abs=1e-3)
+
+
+def test_generated_admin_password_printed_once(server_factory) -> None:  # type: ignore[no-untyped-def]
+    no_password = {"admin_password": None, "env": {"EXAOP_ADMIN_PASSWORD": None}}
+    srv = server_factory(**no_password)
+    printed = lines(srv, "exaop serve: generated password for user admin: ")
+    assert len(printed) == 1
+    password = printed[0].rsplit(" ", 1)[1]
+    assert len(password) >= 12
+    assert srv.proxy(password=password).getNodeList() == NODES
+    with pytest.raises(ProtocolError) as e:
+        srv.proxy(password=ADMIN_PASSWORD).getNodeList()
+    assert e.value.errcode == 401
+    srv.stop()
+    assert srv.wait_exit() == 0
+
+    srv = server_factory(state_dir=srv.state_dir, **no_password)
+    assert not any("password" in line for line in srv.output), srv.output
+    assert srv.proxy(password=password).getNodeList() == NODES
+
+
+def test_admin_password_from_environment(server_factory) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory(admin_password=None, env={"EXAOP_ADMIN_PASSWORD": "from-the-env"})
+    assert not any("password" in line for line in srv.output), srv.output
+    assert srv.proxy(password="from-the-env").getNodeList() == NODES
+    with pytest.raises(ProtocolError) as e:
+        srv.proxy(password=ADMIN_PASSWORD).getNodeList()
+    assert e.value.errcode == 401
+    srv.stop()
+    # given again on a later start, the password is set anew (the flag wins over the env)
+    srv = server_factory(state_dir=srv.state_dir, env={"EXAOP_ADMIN_PASSWORD": "from-the-env"})
+    assert srv.proxy(password=ADMIN_PASSWORD).getNodeList() == NODES
+    with pytest.raises(ProtocolError):
+        srv.proxy(password="from-the-env").getNodeList()
+
+
+def test_too_short_admin_password_is_refused(tmp_path: Path) -> None:
+    done = run_serve(tmp_path / "state", "--admin-password", "abc")
+    assert done.returncode == 2, done.stderr
+    assert "at least 4 characters" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# -- 4: TLS ------------------------------------------------------------------------------------------
+
+
+def der_fingerprint(pem: str | bytes) -> str:
+    cert = x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else pem)
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+def test_default_tls_self_signed_certificate_in_state_dir(server_factory) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory()
+    cert_file = srv.state_dir / "tls" / "cert.pem"
+    key_file = srv.state_dir / "tls" / "key.pem"
+    cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert ipaddress.ip_address("127.0.0.1") in san.get_values_for_type(x509.IPAddress)
+    assert "localhost" in san.get_values_for_type(x509.DNSName)
+    assert cert.subject == cert.issuer  # self-signed
+    assert key_file.stat().st_mode & 0o077 == 0  # the private key is for the owner only
+    served = ssl.get_server_certificate(("127.0.0.1", srv.port))
+    assert der_fingerprint(served) == der_fingerprint(cert_file.read_bytes())
+    # a client that trusts this certificate verifies the server, host name included
+    verified = ssl.create_default_context(cafile=str(cert_file))
+    url = f"https://admin:{ADMIN_PASSWORD}@127.0.0.1:{srv.port}/cluster1"
+    assert ServerProxy(url, context=verified).getNodeList() == NODES
+    srv.stop()
+    # the next start keeps the certificate clients may have pinned
+    srv = server_factory(state_dir=srv.state_dir)
+    assert der_fingerprint(ssl.get_server_certificate(("127.0.0.1", srv.port))) == der_fingerprint(
+        cert_file.read_bytes()
+    )
+    assert der_fingerprint(cert_file.read_bytes()) == cert.fingerprint(hashes.SHA256()).hex()
+
+
+def test_cert_and_key_options(server_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cert_file, key_file = ensure_self_signed(tmp_path / "mine", "localhost")
+    srv = server_factory(extra=["--cert", str(cert_file), "--key", str(key_file)])
+    served = ssl.get_server_certificate(("127.0.0.1", srv.port))
+    assert der_fingerprint(served) == der_fingerprint(cert_file.read_bytes())
+    assert not (srv.state_dir / "tls").exists()
+    assert srv.proxy().getNodeList() == NODES
+
+
+def test_cert_and_key_refusals(tmp_path: Path) -> None:
+    cert_file, key_file = ensure_self_signed(tmp_path / "mine", "localhost")
+    cases = {
+        "--cert alone": (["--cert", str(cert_file)], "--cert and --key go together"),
+        "missing file": (["--cert", str(tmp_path / "nope.pem"), "--key", str(key_file)], "nope.pem"),
+        "key for cert": (["--cert", str(key_file), "--key", str(key_file)], "--cert"),
+    }
+    procs = {name: subprocess.Popen(serve_cmd(tmp_path / name.replace(" ", "_"), "--admin-password", "secret",
+                                              *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name, (args, _) in cases.items()}  # fmt: skip
+    for name, (_, expected) in cases.items():
+        out, err = procs[name].communicate(timeout=30)
+        assert procs[name].returncode == 2, (name, out, err)
+        assert expected in err, (name, err)
+        assert "Traceback" not in err, (name, err)
+
+
+def test_plain_http(server_factory) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory(http=True)
+    assert srv.url.startswith("http://127.0.0.1:")
+    assert srv.proxy().getNodeList() == NODES
+    assert not (srv.state_dir / "tls").exists()
+    with pytest.raises(ssl.SSLError):
+        ssl.get_server_certificate(("127.0.0.1", srv.port), timeout=5)
