@@ -327,3 +327,11 @@ def test_halt_license_server() -> None:
     assert s.node("n0010").state == "shutting_down"
     assert s.c.halt_reason == "n0010, where EXAoperation runs, is shutting down"
     assert "EXAoperation is going down with n0010" in s.messages(priority="Warning")
+
+
+def test_powering_off_the_license_server_ends_exaoperation_too() -> None:
+    s = Sim()
+    s.node("n0010").poweroff()
+    assert s.node("n0010").state == "off"
+    assert s.c.halt_reason == "n0010, where EXAoperation runs, was powered off"
+    assert "EXAoperation is going down with n0010" in s.messages(priority="Warning")

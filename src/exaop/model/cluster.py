@@ -336,6 +336,10 @@ class Cluster:
         storage_running = self.storage.state == STARTING or self.storage.online
         if storage_running and not node.license_server and node.name not in self.storage.ignored:
             self.storage.fail(reason)
+        if node.name == self.master.node and not self.halt_reason:
+            # powered off under EXAoperation's feet: it goes down as with a shutdown
+            self.halt_reason = f"{node.name}, where EXAoperation runs, {how}"
+            self.log("EXAoperation", node.name, "Warning", f"EXAoperation is going down with {node.name}")
 
     def node_arrived(self, node: Node) -> None:
         for p in self.plugins.values():
