@@ -140,7 +140,7 @@ def test_add_edit_delete_user(fast_hashes: None) -> None:
     with pytest.raises(NotFound):
         users.by_name("alice")
     users.delete(u)
-    with pytest.raises(NotFound, match="User 2"):
+    with pytest.raises(NotFound, match=r"^Object 2 \(user\) not found$"):
         users.get(2)
     assert "user alicia deleted" in s.messages()
 

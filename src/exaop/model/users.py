@@ -124,11 +124,11 @@ class Users:
                 return user
         if isinstance(ident, str) and ident in self.by_login:
             return self.by_login[ident]
-        raise NotFound(f"User {ident}")
+        raise NotFound(f"Object {ident} (user) not found")
 
     def by_name(self, login: Any) -> User:
         if not isinstance(login, str) or login not in self.by_login:
-            raise NotFound(f"User {login}")
+            raise NotFound(f"Object {login} (user) not found")
         return self.by_login[login]
 
     def add(self, values: Any) -> User:
