@@ -12,7 +12,8 @@ from typing import Any
 
 from rich.console import Console
 
-from exaop.client import AuthError, ExaClient, ServerFault, Unreachable
+from exaop.client import AuthError, ExaClient, ServerFault
+from exaop.client.client import ClientError
 from exaop.ops.clock import RealClock, ScaledClock, SimulationClock, ToolClock
 from exaop.ops.config import build_options, load_file, resolve_password
 from exaop.ops.errors import EXIT_CODES, AuthFailed, ConfigError, Failed, NoAnswer, OpsError
@@ -92,6 +93,14 @@ def make_clock(args: argparse.Namespace, opts: Any) -> ToolClock:
     return RealClock()
 
 
+def as_ops_error(e: ClientError) -> OpsError:
+    if isinstance(e, AuthError):
+        return AuthFailed(str(e))
+    if isinstance(e, ServerFault):
+        return Failed(f"{e.method}: {e.text}")
+    return NoAnswer(str(e))
+
+
 def run_cluster_command(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     try:
@@ -99,14 +108,7 @@ def run_cluster_command(args: argparse.Namespace) -> int:
         client = ExaClient(opts.url, opts.user, opts.password, insecure=opts.insecure, ca_file=opts.ca_file,
                            timeout=opts.call_timeout)  # fmt: skip
         if args.action == "status":
-            try:
-                print_status(cluster_status(client, opts), as_json=args.json)
-            except AuthError as e:
-                raise AuthFailed(str(e)) from None
-            except Unreachable as e:
-                raise NoAnswer(str(e)) from None
-            except ServerFault as e:
-                raise Failed(f"{e.method}: {e.text}") from None
+            print_status(cluster_status(client, opts), as_json=args.json)
             return 0
         sink: EventSink
         if args.json:
@@ -122,9 +124,11 @@ def run_cluster_command(args: argparse.Namespace) -> int:
         if not summary.ok:
             err.print(f"[bold red]exaop cluster {args.action}: {summary.error}[/]", highlight=False)
         return summary.exit_code
-    except OpsError as e:
-        err.print(f"[bold red]exaop cluster {args.action}: {e}[/]", highlight=False)
-        return e.exit_code
+    except (OpsError, ClientError) as e:
+        # a client error outside a procedure: status, or the simulated clock's first call
+        failure = e if isinstance(e, OpsError) else as_ops_error(e)
+        err.print(f"[bold red]exaop cluster {args.action}: {failure}[/]", highlight=False)
+        return failure.exit_code
     except ValueError as e:
         err.print(f"[bold red]exaop cluster {args.action}: {e}[/]", highlight=False)
         return ConfigError.exit_code
