@@ -17,6 +17,7 @@ from exaop.ops.wait import Backoff
 
 T = TypeVar("T")
 READ_RETRY_SECONDS = 15.0  # real seconds a read is retried before the phase's own wait takes over
+ACTION_ROUNDS = 5  # how often an action that got no answer is looked at and sent again
 
 
 @dataclass
@@ -112,6 +113,38 @@ class Run:
                 out.append((item, None, e))
         return out
 
+    def act_each(
+        self,
+        phase: str,
+        method: str,
+        items: Iterable[str],
+        send: Callable[[str], Any],
+        needed: Callable[[str], bool],
+        key: str = "item",
+    ) -> None:
+        """Send ``method`` for every item at once and report each one the server answered.
+
+        An action that got no answer may or may not have reached the server (it went away:
+        killed, restarted). Once it answers again, those items are observed again and the
+        action is sent again only where ``needed`` still says so; nothing is done twice.
+        A fault ends the phase. ``key`` names the item in the events' data (node, database).
+        """
+        pending = list(items)
+        for _ in range(ACTION_ROUNDS):
+            results = self.parallel(pending, send)
+            for item, _, err in results:
+                if err is None:
+                    self.emit("action", phase, f"{method} {item}", **{key: item})
+            raise_failures(phase, method, [r for r in results if not isinstance(r[2], Unreachable)])
+            lost = [item for item, _, err in results if err is not None]
+            if not lost:
+                return
+            self.emit("warning", phase, f"no answer to {method} for {', '.join(lost)}; looking again")
+            pending = [item for item in lost if needed(item)]  # reads wait for the server to be back
+            if not pending:
+                return
+        raise NoAnswer(f"{phase}: no answer to {method} for {', '.join(pending)}")
+
     # -- phases --------------------------------------------------------------------------
 
     def phase(self, name: str, title: str, fn: Callable[[], str]) -> None:
@@ -147,6 +180,43 @@ class Run:
             s.exit_code = error.exit_code
             self.emit("error", "", str(error), exit_code=error.exit_code, reason=error.label)
         return s
+
+
+class LongCall:
+    """An action that answers only once it is done (startEXAStorage, stopEXAStorage): sent
+    aside while the phase watches the state, and checked on each look.
+
+    A refusal of the first send ends the phase. A send that got no answer (the server went
+    away) is sent again once the server answers and the state shows it is still needed; a
+    refusal of that second send is only noted, since the first may have arrived after all:
+    the wait's deadline decides, and its message carries the note.
+    """
+
+    def __init__(self, run: Run, phase: str, path: str, method: str, *args: Any, timeout: float) -> None:
+        self.run, self.phase, self.path, self.method, self.args, self.timeout = run, phase, path, method, args, timeout
+        self.sends = 0
+        self.note = ""
+        self._send()
+
+    def _send(self) -> None:
+        self.sends += 1
+        self.future = self.run.pool.submit(self.run.act, self.path, self.method, *self.args, timeout=self.timeout)
+
+    def check(self, needed: bool) -> None:
+        """Look at the call after observing the state; ``needed``: the state still asks for it."""
+        if not self.future.done() or (err := self.future.exception()) is None:
+            return
+        if isinstance(err, ServerFault):
+            if self.sends == 1:
+                raise Failed(f"{self.phase}: {self.method} refused: {err.text}")
+            self.note = f"{self.method} sent again was refused: {err.text}"
+        elif isinstance(err, AuthError):
+            raise AuthFailed(str(err))
+        elif isinstance(err, Unreachable) and needed:
+            if self.sends >= ACTION_ROUNDS:
+                raise NoAnswer(f"{self.phase}: no answer to {self.method}")
+            self.run.emit("warning", self.phase, f"no answer to {self.method}; sending it again")
+            self._send()
 
 
 def fault_reason(e: BaseException) -> str:

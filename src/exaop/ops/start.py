@@ -19,10 +19,11 @@ from exaop.ops.observe import (
     NodeWatcher,
     db_state,
     is_offline,
+    node_status,
     node_statuses,
     service_states,
 )
-from exaop.ops.run import Run, Summary, fault_reason, raise_failures
+from exaop.ops.run import LongCall, Run, Summary, fault_reason
 from exaop.ops.wait import Observation, fmt_duration, wait_until
 
 
@@ -81,12 +82,8 @@ def nodes_online(run: Run) -> str:
         if to_start:
             run.emit("plan", "nodes", f"would power on {len(to_start)} node(s): {', '.join(to_start)}", nodes=to_start)
         return "planned"
-    if to_start:
-        results = run.parallel(to_start, lambda n: run.act("", "startupNode", n))
-        for node, _, err in results:
-            if err is None:
-                run.emit("action", "nodes", f"startupNode {node}", node=node)
-        raise_failures("nodes", "startupNode", results)
+    run.act_each("nodes", "startupNode", to_start, lambda n: run.act("", "startupNode", n),
+                 needed=lambda n: is_offline(node_status(run, n)), key="node")  # fmt: skip
     watcher = NodeWatcher(run, nodes, online=True, feed=feed, known=status)
     wait_until(run, "nodes", "nodes to come online", watcher.observe, run.opts.timeout("nodes"))
     return f"{len(nodes)} node(s) online" + (f", {len(to_start)} started" if to_start else ", none needed starting")
@@ -102,19 +99,15 @@ def storage_online(run: Run) -> str:
         return "planned"
     args = (ignore,) if ignore else ()
     # startEXAStorage answers once storage is up: send it aside and watch the services meanwhile
-    call = run.pool.submit(run.act, "/storage", "startEXAStorage", *args, timeout=run.opts.timeout("storage"))
+    call = LongCall(run, "storage", "/storage", "startEXAStorage", *args, timeout=run.opts.timeout("storage"))
     run.emit("action", "storage", "startEXAStorage" + (f" ignoring {', '.join(ignore)}" if ignore else ""))
 
     def observe() -> Observation:
-        if call.done() and call.exception() is not None:
-            err = call.exception()
-            if isinstance(err, ServerFault):
-                raise Failed(f"storage: startEXAStorage refused: {err.text}")
         states = service_states(run)
+        call.check(needed=states.get("Storaged") != "OK")
         bad = [f"{k} {v}" for k, v in states.items() if v != "OK"]
-        return Observation(
-            not bad, "all services OK" if not bad else "waiting for " + ", ".join(bad), progress=len(bad)
-        )
+        summary = "all services OK" if not bad else "waiting for " + ", ".join(bad)
+        return Observation(not bad, summary + (f" ({call.note})" if call.note else ""), progress=len(bad))
 
     wait_until(run, "storage", "EXAStorage and all services to be OK", observe, run.opts.timeout("storage"))
     return "EXAStorage online, all services OK"
@@ -138,11 +131,8 @@ def databases_running(run: Run) -> str:
         if to_start:
             run.emit("plan", "databases", f"would start {', '.join(to_start)}", databases=to_start)
         return "planned"
-    results = run.parallel(to_start, lambda n: run.act(f"/db_{n}", "startDatabase"))
-    for n, _, err in results:
-        if err is None:
-            run.emit("action", "databases", f"startDatabase {n}", database=n)
-    raise_failures("databases", "startDatabase", results)
+    run.act_each("databases", "startDatabase", to_start, lambda n: run.act(f"/db_{n}", "startDatabase"),
+                 needed=lambda n: db_state(run, n).state == "setup", key="database")  # fmt: skip
     started_at = {n: run.clock.now() for n in to_start}
     seen_starting: set[str] = set()
 

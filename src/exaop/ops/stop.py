@@ -6,13 +6,22 @@ master on the license server -> databases idle and stopped -> EXAStorage stopped
 
 from __future__ import annotations
 
-from exaop.client import ExaClient, ServerFault, Unreachable
+from exaop.client import ExaClient, Unreachable
 from exaop.ops.clock import ToolClock
 from exaop.ops.config import Options
-from exaop.ops.errors import Failed, OpsError, Refused
+from exaop.ops.errors import OpsError, Refused
 from exaop.ops.events import EventSink
-from exaop.ops.observe import RUNNING, LogFeed, NodeWatcher, db_state, is_offline, node_statuses, service_states
-from exaop.ops.run import Run, Summary, raise_failures
+from exaop.ops.observe import (
+    RUNNING,
+    LogFeed,
+    NodeWatcher,
+    db_state,
+    is_offline,
+    node_status,
+    node_statuses,
+    service_states,
+)
+from exaop.ops.run import LongCall, Run, Summary
 from exaop.ops.wait import Observation, wait_until
 
 
@@ -79,12 +88,9 @@ def databases_stopped(run: Run) -> str:
         return "planned"
     for n in to_force:
         run.emit("warning", "stop_databases", f"forcing the shutdown of busy database {n} ({states[n].operation})")
-    results = run.parallel(to_stop, lambda n: run.act(f"/db_{n}", "stopDatabase"))
-    results += run.parallel(to_force, lambda n: run.act(f"/db_{n}", "forceShutdownDatabase"))
-    for n, _, err in results:
-        if err is None:
-            run.emit("action", "stop_databases", f"{'forceShutdownDatabase' if n in to_force else 'stopDatabase'} {n}")
-    raise_failures("stop_databases", "shutdown", results)
+    for method, dbs in (("stopDatabase", to_stop), ("forceShutdownDatabase", to_force)):
+        run.act_each("stop_databases", method, dbs, lambda n, m=method: run.act(f"/db_{n}", m),
+                     needed=lambda n: db_state(run, n).state in ("running", "starting"), key="database")  # fmt: skip
 
     def observe() -> Observation:
         down = [n for n in names if db_state(run, n).state in ("setup", "none")]
@@ -105,14 +111,14 @@ def storage_stopped(run: Run) -> str:
     if run.dry_run:
         run.emit("plan", "stop_storage", "would stop EXAStorage")
         return "planned"
-    call = run.pool.submit(run.act, "/storage", "stopEXAStorage", timeout=run.opts.timeout("stop_storage"))
+    call = LongCall(run, "stop_storage", "/storage", "stopEXAStorage", timeout=run.opts.timeout("stop_storage"))
     run.emit("action", "stop_storage", "stopEXAStorage")
 
     def observe() -> Observation:
-        if call.done() and isinstance(call.exception(), ServerFault):
-            raise Failed(f"stop_storage: stopEXAStorage refused: {call.exception().text}")  # type: ignore[union-attr]
         state = service_states(run).get("Storaged", "?")
-        return Observation(state != "OK" and call.done(), f"Storaged {state}", progress=state)
+        call.check(needed=state == "OK")
+        summary = f"Storaged {state}" + (f" ({call.note})" if call.note else "")
+        return Observation(state != "OK" and call.future.done(), summary, progress=state)
 
     wait_until(run, "stop_storage", "Storaged to stop", observe, run.opts.timeout("stop_storage"))
     return "EXAStorage stopped"
@@ -133,12 +139,10 @@ def nodes_off(run: Run) -> str:
         if booting:
             run.emit("plan", "stop_nodes", f"would power off booting node(s) {', '.join(booting)}")
         return "planned"
-    results = run.parallel(to_stop, lambda n: run.act("", "shutdownNode", n))
-    results += run.parallel(booting, lambda n: run.act(f"/{n}", "poweroffNode"))
-    for n, _, err in results:
-        if err is None:
-            run.emit("action", "stop_nodes", f"{'poweroffNode' if n in booting else 'shutdownNode'} {n}", node=n)
-    raise_failures("stop_nodes", "shutdown", results)
+    run.act_each("stop_nodes", "shutdownNode", to_stop, lambda n: run.act("", "shutdownNode", n),
+                 needed=lambda n: node_status(run, n) == RUNNING, key="node")  # fmt: skip
+    run.act_each("stop_nodes", "poweroffNode", booting, lambda n: run.act(f"/{n}", "poweroffNode"),
+                 needed=lambda n: node_status(run, n) == "Booting", key="node")  # fmt: skip
     watcher = NodeWatcher(run, nodes, online=False, feed=feed, known=status)
     wait_until(run, "stop_nodes", "nodes to power off", watcher.observe, run.opts.timeout("stop_nodes"))
     return f"{len(nodes)} node(s) off" + (f", {len(to_stop) + len(booting)} shut down" if to_stop or booting else "")
