@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from exaop.model.base import check_name
+from exaop.model.errors import UsageError
+from exaop.model.logs import PRIORITIES
 
 DURATION_NAMES = (
     "node_boot",
@@ -91,7 +96,14 @@ def _array(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return value
 
 
+TABLES = ("cluster", "durations", "hardware", "license_servers", "nodes", "volumes", "databases", "logservices",
+          "plugins")  # fmt: skip
+
+
 def parse_profile(raw: dict[str, Any]) -> Profile:
+    unknown_tables = set(raw) - set(TABLES)
+    if unknown_tables:
+        raise ProfileError(f"unknown table(s) {', '.join(sorted(unknown_tables))}; known: {', '.join(TABLES)}")
     cluster = _table(raw, "cluster")
     durations_raw = _table(raw, "durations")
     unknown = set(durations_raw) - set(DURATION_NAMES)
@@ -153,6 +165,10 @@ def parse_profile(raw: dict[str, Any]) -> Profile:
                 raise ProfileError(f"databases.{db['name']}: unknown node {n}")
         if db.get("volume") and db["volume"] not in vids:
             raise ProfileError(f"databases.{db['name']}: unknown volume {db['volume']}")
+    hardware = {**(_default_raw()["hardware"] if raw is not _DEFAULT_CACHE.get("raw") else {}),
+                **_table(raw, "hardware")}  # fmt: skip
+    _check_objects(cluster, hardware, [n["name"] for n in license_servers], volumes, databases,
+                   _array(raw, "logservices"), _array(raw, "plugins"))  # fmt: skip
     return Profile(
         raw=raw,
         name=str(cluster.get("name", "cluster1")),
@@ -162,7 +178,7 @@ def parse_profile(raw: dict[str, Any]) -> Profile:
         dialect=dialect,
         version=str(cluster.get("version", "6.2.17")),
         durations=durations,
-        hardware=dict(_table(raw, "hardware")),
+        hardware=hardware,
         license_servers=license_servers,
         nodes=nodes,
         volumes=volumes,
@@ -170,6 +186,83 @@ def parse_profile(raw: dict[str, Any]) -> Profile:
         logservices=_array(raw, "logservices"),
         plugins=_array(raw, "plugins"),
     )
+
+
+def _check_objects(
+    cluster: dict[str, Any],
+    hardware: dict[str, Any],
+    license_servers: list[str],
+    volumes: list[dict[str, Any]],
+    databases: list[dict[str, Any]],
+    logservices: list[dict[str, Any]],
+    plugins: list[dict[str, Any]],
+) -> None:
+    """What parse_profile's first checks leave: names, uniqueness, types the model relies on."""
+
+    def name(where: str, value: Any) -> str:
+        try:
+            return check_name(where, value)
+        except UsageError as e:
+            raise ProfileError(e.reason) from None
+
+    def unique(where: str, values: list[Any]) -> None:
+        seen: set[Any] = set()
+        for v in values:
+            if v in seen:
+                raise ProfileError(f"{where}: {v} appears twice")
+            seen.add(v)
+
+    def whole(where: str, value: Any, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ProfileError(f"{where} must be a whole number from {low} to {high}, got {value!r}")
+        return value
+
+    name("cluster.name", cluster.get("name", "cluster1"))
+    try:
+        ipaddress.ip_network(str(cluster.get("private_network", "10.50.1.0/24")), strict=False)
+    except ValueError as e:
+        raise ProfileError(f"cluster.private_network: {e}") from None
+    for key in ("sockets", "cores_per_socket", "memory_gib"):
+        if key in hardware:
+            whole(f"hardware.{key}", hardware[key], 1, 1 << 20)
+    for key in ("vendor", "product", "cpu"):
+        if not isinstance(hardware.get(key), str):
+            raise ProfileError(f"hardware.{key} must be a string")
+
+    for v in volumes:
+        if not isinstance(v.get("id"), str) or not v["id"]:
+            raise ProfileError("volumes.id is required (like v0000)")
+    unique("volumes", [v["id"] for v in volumes])
+    data_volumes = {v["id"] for v in volumes if v.get("type", "Data") == "Data"}
+
+    ports: dict[int, str] = {}
+    for db in databases:
+        db_name = name("databases.name", db.get("name"))
+        port = whole(f"databases.{db_name}.port", db.get("port", 8563), 1024, 65535)
+        if port in ports:
+            raise ProfileError(f"databases.{db_name}: port {port} is already used by database {ports[port]}")
+        ports[port] = db_name
+        nodes = db.get("nodes")
+        if nodes is not None:
+            if not isinstance(nodes, list) or not nodes or len(set(nodes)) != len(nodes):
+                raise ProfileError(f"databases.{db_name}.nodes must list distinct database nodes")
+            on_ls = [n for n in nodes if n in license_servers]
+            if on_ls:
+                raise ProfileError(f"databases.{db_name}: {', '.join(on_ls)} is a license server, not a database node")
+            whole(f"databases.{db_name}.active", db.get("active", len(nodes)), 1, len(nodes))
+        if db.get("volume") and db["volume"] not in data_volumes:
+            raise ProfileError(f"databases.{db_name}: volume {db['volume']} is not a Data volume")
+    unique("databases", [db["name"] for db in databases])
+
+    for ls in logservices:
+        ls_name = name("logservices.name", ls.get("name"))
+        if ls.get("priority", "Information") not in PRIORITIES:
+            raise ProfileError(f"logservices.{ls_name}.priority must be one of {', '.join(PRIORITIES)}")
+    unique("logservices", [ls["name"] for ls in logservices])
+    for pl in plugins:
+        if not isinstance(pl.get("name"), str) or not pl["name"]:
+            raise ProfileError("plugins.name is required (like Administration.vmware-tools)")
+    unique("plugins", [pl["name"] for pl in plugins])
 
 
 def _check_node_name(name: Any, where: str) -> None:
