@@ -300,3 +300,158 @@ def test_plain_http(server_factory) -> None:  # type: ignore[no-untyped-def]
     assert not (srv.state_dir / "tls").exists()
     with pytest.raises(ssl.SSLError):
         ssl.get_server_certificate(("127.0.0.1", srv.port), timeout=5)
+
+
+# -- 5: --profile ------------------------------------------------------------------------------------
+
+SMALL_PROFILE = """
+[cluster]
+name = "lab"
+description = "two database nodes"
+exaoperation_nodes = ["n0010", "n0021"]
+
+[durations]
+node_boot = 12
+node_shutdown = 3
+storage_start = 4
+storage_stop = 2
+database_start = 6
+database_connect = 1
+database_stop = 3
+
+[nodes]
+count = 2
+first = 21
+
+[[volumes]]
+id = "v0000"
+type = "Data"
+size_gib = 64
+nodes = ["n0021", "n0022"]
+
+[[databases]]
+name = "sales"
+port = 8563
+nodes = ["n0021", "n0022"]
+volume = "v0000"
+
+[[databases]]
+name = "hr"
+port = 8564
+nodes = ["n0022", "n0021"]
+active = 1
+volume = "v0000"
+created = false
+"""
+
+
+def test_profile_builds_that_cluster(server_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    profile = tmp_path / "lab.toml"
+    profile.write_text(SMALL_PROFILE)
+    srv = server_factory(extra=["--profile", str(profile)])
+    assert srv.url.endswith("/lab")
+    c = srv.proxy("/lab")
+    assert c.getNodeList() == ["n0021", "n0022"]
+    assert c.getEXAoperationNodes() == ["n0010", "n0021"]
+    assert c.getDatabaseList() == ["hr", "sales"]
+    assert c.getPlugins() == [] and c.havePlugins() is False
+    assert c.clusterDesc() == "two database nodes"
+    assert srv.proxy("/lab/db_sales").getDatabaseState() == "setup"
+    assert srv.proxy("/lab/db_hr").getDatabaseState() == "none"
+    with pytest.raises(Fault, match="Unexpected Zope exception: NotFound: Object"):
+        srv.proxy("/cluster1").getNodeList()
+
+    # the profile's durations, not the default ones
+    for n in ("n0021", "n0022"):
+        c.startupNode(n)
+    advance(srv, 11, "lab")
+    assert c.getNodeState("n0021")["status"] == "Booting"
+    advance(srv, 1, "lab")
+    assert [c.getNodeState(n)["status"] for n in ("n0021", "n0022")] == ["Running", "Running"]
+    # no [hardware] table: the built-in hardware description applies
+    assert "dmidecode" in c.getHardwareInformation("n0021")
+    assert srv.proxy("/lab/n0022").getNodeInfo()["cores"] > 0
+    with ThreadPoolExecutor(1) as pool:
+        fut = pool.submit(lambda: srv.proxy("/lab/storage").startEXAStorage())
+        until(lambda: fut.done() or srv.proxy("/lab/storage").getStorageInfo()["state"] == "starting", "storage")
+        advance(srv, 4, "lab")
+        assert fut.result(timeout=10) == "OK"
+    sales = srv.proxy("/lab/db_sales")
+    sales.startDatabase()
+    advance(srv, 7, "lab")
+    assert (sales.getDatabaseState(), sales.getDatabaseConnectionState()) == ("running", "Yes")
+    assert sales.getDatabaseConnectionString() == "10.50.1.21..22:8563"
+    srv.stop()
+
+    # the state dir now holds the cluster: another profile is ignored, and said so
+    other = tmp_path / "other.toml"
+    other.write_text("[nodes]\ncount = 1\nfirst = 31\n")
+    srv = server_factory(state_dir=srv.state_dir, extra=["--profile", str(other)])
+    assert any("--profile is ignored" in line for line in srv.output)
+    assert srv.url.endswith("/lab")
+    assert srv.proxy("/lab").getNodeList() == ["n0021", "n0022"]
+
+
+BAD_PROFILES = {
+    "not TOML": ("[cluster\nname = 1", "not valid TOML"),
+    "unknown duration": ("[durations]\nboot = 5\n", "unknown key(s) boot"),
+    "negative duration": ("[durations]\nnode_boot = -1\n", "durations.node_boot"),
+    "durations not a table": ("durations = 5\n", "[durations] must be a table"),
+    "reserved node number": ("[nodes]\nfirst = 5\n", "nodes.first"),
+    "bad license server name": ('[[license_servers]]\nname = "ls1"\n', "n + four digits"),
+    "database on unknown node": ('[[databases]]\nname = "a"\nnodes = ["n0099"]\n', "unknown node n0099"),
+    "bad dialect": ('[cluster]\ndialect = "5.0"\n', "cluster.dialect"),
+    "misspelt table": ('[clustre]\nname = "x"\n', "clustre"),
+    "duplicate database": ('[[databases]]\nname = "a"\n[[databases]]\nname = "a"\nport = 8564\n',
+                           "databases: a appears twice"),
+    "duplicate port": ('[[databases]]\nname = "a"\n[[databases]]\nname = "b"\n', "port 8563"),
+    "bad database name": ('[[databases]]\nname = "a b"\n', "databases.name 'a b'"),
+    "more active than nodes": ('[[databases]]\nname = "a"\nnodes = ["n0011"]\nactive = 2\n', "databases.a.active"),
+    "database on license server": ('[[databases]]\nname = "a"\nnodes = ["n0010"]\n', "license server"),
+    "database on archive volume": (
+        '[[volumes]]\nid = "v0001"\ntype = "Archive"\n[[databases]]\nname = "a"\nvolume = "v0001"\n',
+        "not a Data volume",
+    ),
+    "plugin without name": ('[[plugins]]\ndaemon = "x"\n', "plugins.name"),
+    "bad network": ('[cluster]\nprivate_network = "nope"\n', "cluster.private_network"),
+    "bad log priority": ('[[logservices]]\nname = "l"\npriority = "Loud"\n', "logservices.l.priority"),
+}  # fmt: skip
+
+
+def test_invalid_profiles_are_refused_with_exit_code_2(tmp_path: Path) -> None:
+    procs = {}
+    for i, (name, (text, _)) in enumerate(BAD_PROFILES.items()):
+        path = tmp_path / f"bad{i}.toml"
+        path.write_text(text)
+        cmd = serve_cmd(tmp_path / f"state{i}", "--admin-password", "secret", "--profile", str(path), "--http")
+        procs[name] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    missing = run_serve(tmp_path / "state-missing", "--profile", str(tmp_path / "nope.toml"))
+    problems = []
+    for i, (name, (_, expected)) in enumerate(BAD_PROFILES.items()):
+        try:
+            out, err = procs[name].communicate(timeout=20)
+        except subprocess.TimeoutExpired:  # accepted: it serves
+            procs[name].kill()
+            out, err = procs[name].communicate()
+        if procs[name].returncode != 2 or expected not in err or "Traceback" in err or "listening" in out:
+            problems.append(f"{name}: exit {procs[name].returncode}, wanted {expected!r} in: {err.strip()}")
+        elif (tmp_path / f"state{i}" / "exaop.sqlite").exists():
+            problems.append(f"{name}: a state dir was written")
+    if missing.returncode != 2 or "cannot read profile" not in missing.stderr:
+        problems.append(f"missing file: exit {missing.returncode}: {missing.stderr.strip()}")
+    assert not problems, "\n".join(problems)
+
+
+def test_dialect_42_has_no_getexaoperationmaster(server_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    profile = tmp_path / "old.toml"
+    profile.write_text('[cluster]\ndialect = "4.2"\n')
+    srv = server_factory(extra=["--profile", str(profile)])
+    c = srv.proxy()
+    methods = c.listMethods()
+    assert "getCurrentLicenseServer" in methods
+    assert "getEXAoperationMaster" not in methods
+    assert c.getCurrentLicenseServer() == 10
+    with pytest.raises(Fault, match="Unexpected Zope exception: NotFound: Object"):
+        c.getEXAoperationMaster()
+    with pytest.raises(Fault, match="Unexpected Zope exception: NotFound: Object"):
+        c.methodHelp("getEXAoperationMaster")
