@@ -1,0 +1,140 @@
+"""Driving the lifecycle tool against a real `exaop serve`: through the Python API or the CLI.
+
+The servers run on a manual clock (speed 0) and the tool waits on a ``SimulationClock``:
+its sleeps move the server's clock, so a ten-minute procedure takes well under a second
+and no test sleeps real time to let the cluster move.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from exaop import Event, ExaClient, Options, SimulationClock, Summary, start_cluster, stop_cluster
+from tests.serverproc import ADMIN_PASSWORD, ServerProcess
+
+NODES = ["n0011", "n0012", "n0013", "n0014"]
+DB = "exa_db1"
+
+
+def ca_file(srv: ServerProcess) -> str:
+    return str(srv.state_dir / "tls" / "cert.pem")
+
+
+def options(srv: ServerProcess, **kw: Any) -> Options:
+    return Options(url=srv.url, user="admin", password=ADMIN_PASSWORD, ca_file=ca_file(srv), **kw)
+
+
+class RecordingClient(ExaClient):
+    """An ExaClient that remembers every (path, method) it called."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.log: list[tuple[str, str]] = []
+
+    def call(self, path: str, method: str, *args: Any, **kw: Any) -> Any:
+        self.log.append((path, method))
+        return super().call(path, method, *args, **kw)
+
+    def called(self, method: str) -> list[str]:
+        return [p for p, m in self.log if m == method]
+
+
+def client(srv: ServerProcess, password: str = ADMIN_PASSWORD) -> RecordingClient:
+    return RecordingClient(srv.url, "admin", password, ca_file=ca_file(srv))
+
+
+def sim_clock(srv: ServerProcess) -> SimulationClock:
+    return SimulationClock(ExaClient(srv.url, "admin", ADMIN_PASSWORD, ca_file=ca_file(srv)))
+
+
+@dataclass
+class Outcome:
+    summary: Summary
+    events: list[Event] = field(default_factory=list)
+    client: RecordingClient | None = None
+
+    def kinds(self, kind: str, phase: str | None = None) -> list[Event]:
+        return [e for e in self.events if e.kind == kind and (phase is None or e.phase == phase)]
+
+
+def run_api(procedure: Any, srv: ServerProcess, opts: Options | None = None, **kw: Any) -> Outcome:
+    """start_cluster / stop_cluster through the Python API on the server's simulated clock."""
+    c = client(srv)
+    events: list[Event] = []
+    summary = procedure(c, opts or options(srv, **kw), sim_clock(srv), events.append)
+    return Outcome(summary, events, c)
+
+
+def start(srv: ServerProcess, **kw: Any) -> Outcome:
+    out = run_api(start_cluster, srv, **kw)
+    assert out.summary.ok, out.summary.error
+    return out
+
+
+def stop(srv: ServerProcess, **kw: Any) -> Outcome:
+    return run_api(stop_cluster, srv, **kw)
+
+
+# -- the CLI -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def events(self) -> list[dict[str, Any]]:
+        """--json output: one object per line."""
+        return [json.loads(line) for line in self.out.splitlines() if line.strip()]
+
+    def __str__(self) -> str:
+        return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
+
+
+def cli(
+    srv: ServerProcess | None,
+    *args: str,
+    password: str = ADMIN_PASSWORD,
+    simulated: bool = True,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> CliResult:
+    """`exaop cluster ARGS` as a subprocess; against ``srv`` (URL and credentials in the
+    environment, its certificate as --ca-file, its manual clock as --simulated-clock)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("EXAOP_")}
+    extra: list[str] = []
+    if srv is not None:
+        full_env.update(EXAOP_URL=srv.url, EXAOP_USER="admin", EXAOP_PASSWORD=password)
+        extra = ["--ca-file", ca_file(srv)] + (["--simulated-clock"] if simulated else [])
+    full_env.update(env or {})
+    full_env.update(COLUMNS="200", PYTHONUNBUFFERED="1")
+    done = subprocess.run(
+        [sys.executable, "-m", "exaop.cli", "cluster", *args, *extra],
+        capture_output=True, text=True, env=full_env, timeout=timeout,
+    )  # fmt: skip
+    return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+# -- looking at the cluster directly ---------------------------------------------------------------
+
+
+def snapshot(srv: ServerProcess) -> dict[str, Any]:
+    """What the server says, straight over XML-RPC (not through the tool)."""
+    c = srv.proxy()
+    db = srv.proxy(f"/cluster1/db_{DB}")
+    return {
+        "nodes": {n: c.getNodeState(n)["status"] for n in ["n0010", *NODES]},
+        "services": dict(c.getServiceState()),
+        "db": (db.getDatabaseState(), db.getDatabaseOperation(), db.getDatabaseConnectionState()),
+        "master": c.getEXAoperationMaster(),
+    }
+
+
+def advance(srv: ServerProcess, seconds: float) -> None:
+    srv.proxy("/cluster1/simulation").advanceClock(seconds)

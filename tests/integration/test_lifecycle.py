@@ -1,0 +1,375 @@
+"""The lifecycle tool (`exaop cluster start|stop|status`) against real `exaop serve` processes.
+
+Servers run on a manual clock; the tool waits on the server's simulated clock (the API's
+SimulationClock, the CLI's --simulated-clock), so a cold start of ten simulated minutes
+takes well under a second of wall time. Where the issue speaks of exit codes and output
+the CLI runs as a subprocess; elsewhere the Python API does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from xmlrpc.client import ProtocolError
+
+import pytest
+
+import exaop
+from exaop import Event, start_cluster, stop_cluster
+from tests.integration.lifecycle_kit import (
+    DB,
+    NODES,
+    RecordingClient,
+    advance,
+    ca_file,
+    cli,
+    client,
+    options,
+    sim_clock,
+    snapshot,
+    start,
+    stop,
+)
+from tests.serverproc import ADMIN_PASSWORD, ServerProcess
+
+ACTIONS = ("startupNode", "startEXAStorage", "startDatabase", "shutdownNode", "stopDatabase",
+           "forceShutdownDatabase", "stopEXAStorage", "poweroffNode", "restartEXAoperation", "callPlugin")  # fmt: skip
+
+
+def acting_calls(c: Any) -> list[tuple[str, str]]:
+    return [(p, m) for p, m in c.log if m in ACTIONS]
+
+
+# -- 1: cold start and full stop -----------------------------------------------------------------
+
+
+def test_cold_start_then_full_stop(server_factory) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory()
+    before = snapshot(srv)
+    assert set(before["nodes"].values()) == {"Powered off", "Running"}  # only n0010 runs
+    assert before["services"]["Storaged"] == "not running" and before["db"][0] == "setup"
+
+    started = cli(srv, "start")
+    assert started.code == 0, started
+    assert f"{DB} accepts connections at 10.50.1.11..13:8563" in started.out  # the connection string
+    up = snapshot(srv)
+    assert up["nodes"] == {n: "Running" for n in ["n0010", *NODES]}
+    assert set(up["services"].values()) == {"OK"}
+    assert up["db"] == ("running", "None", "Yes")
+
+    stopped = cli(srv, "stop", "--json")
+    assert stopped.code == 0, stopped
+    assert srv.wait_exit() == 0  # the license server is halted: EXAoperation has ended
+    assert any("EXAoperation halted" in line for line in srv.output), srv.output
+    phases = [e["phase"] for e in stopped.events() if e["kind"] == "phase_end"]
+    assert phases == ["master", "stop_databases", "stop_storage", "stop_nodes", "license_servers"]
+
+    # the license server back on: the rest of the cluster is as the stop left it
+    again = ServerProcess(srv.state_dir, speed=0).start()
+    try:
+        down = snapshot(again)
+        assert down["nodes"] == {"n0010": "Running", **{n: "Powered off" for n in NODES}}
+        assert down["services"]["Storaged"] == "not running"
+        assert down["db"] == ("setup", "None", "No")
+    finally:
+        again.stop()
+
+
+# -- 2: start on a running cluster does nothing ----------------------------------------------------
+
+
+def test_start_again_on_a_running_cluster_does_nothing(server) -> None:  # type: ignore[no-untyped-def]
+    first = start(server)
+    assert first.client.called("startupNode") and first.client.called("startDatabase")
+    before = snapshot(server)
+
+    again = start(server)
+    assert acting_calls(again.client) == []
+    assert again.kinds("action") == []
+    assert snapshot(server) == before
+
+    by_cli = cli(server, "start", "--json")
+    assert by_cli.code == 0, by_cli
+    assert [e for e in by_cli.events() if e["kind"] == "action"] == []
+    assert by_cli.events()[-1]["kind"] == "done"
+    assert snapshot(server) == before
+
+
+# -- 3: --dry-run acts on nothing ---------------------------------------------------------------------
+
+
+def test_dry_run_start_and_stop_act_on_nothing(server) -> None:  # type: ignore[no-untyped-def]
+    clock = server.proxy("/cluster1/simulation").getClock()["now"]
+    before = snapshot(server)
+    planned = cli(server, "start", "--dry-run", "--json")
+    assert planned.code == 0, planned
+    events = planned.events()
+    assert [e for e in events if e["kind"] == "action"] == []
+    plans = {e["phase"]: e["message"] for e in events if e["kind"] == "plan"}
+    assert set(plans) == {"nodes", "storage", "databases"}
+    assert all(n in plans["nodes"] for n in NODES) and DB in plans["databases"]
+    assert snapshot(server) == before
+    assert server.proxy("/cluster1/simulation").getClock()["now"] == clock  # nothing waited either
+
+    start(server)
+    before = snapshot(server)
+    planned = cli(server, "stop", "--dry-run", "--json")
+    assert planned.code == 0, planned
+    events = planned.events()
+    assert [e for e in events if e["kind"] == "action"] == []
+    plans = {e["phase"]: e["message"] for e in events if e["kind"] == "plan"}
+    assert set(plans) == {"stop_databases", "stop_storage", "stop_nodes", "license_servers"}
+    assert server.proc.poll() is None  # EXAoperation still runs
+    assert snapshot(server) == before
+
+
+# -- 4: a node that never finishes booting ------------------------------------------------------------
+
+
+def test_boot_hang_times_out_naming_the_node_then_ignore_nodes_completes(server) -> None:  # type: ignore[no-untyped-def]
+    server.proxy("/cluster1/simulation").injectFault("n0012", "boot_hang")
+    t0 = time.monotonic()
+    failed = cli(server, "start", "--timeout", "20m")
+    assert failed.code == 5, failed
+    assert "nodes: timed out after 20m00s waiting for nodes to come online" in failed.err
+    assert "n0012 (Booting)" in failed.err, failed.err  # what it saw last
+    assert time.monotonic() - t0 < 30  # twenty simulated minutes, not real ones
+    state = snapshot(server)
+    assert state["nodes"]["n0012"] == "Booting"
+    assert state["services"]["Storaged"] == "not running"  # it stopped at the nodes phase
+
+    done = cli(server, "start", "--timeout", "20m", "--ignore-nodes", "n0012", "--json")
+    assert done.code == 0, done
+    events = done.events()
+    actions = [e["message"] for e in events if e["kind"] == "action"]
+    assert "startEXAStorage ignoring n0012" in actions
+    assert not any(a.startswith("startupNode") for a in actions)  # nothing done twice
+    assert any(e["kind"] == "warning" and "n0012" in e["message"] for e in events)
+    nodes = server.proxy(f"/cluster1/db_{DB}").getDatabaseNodes()
+    assert "n0012" not in nodes["active"] and "n0014" in nodes["active"]  # the reserve node stepped in
+    assert snapshot(server)["db"] == ("running", "None", "Yes")
+
+
+# -- 5: a database that fails to start ----------------------------------------------------------------
+
+
+def test_database_start_fail_reports_the_servers_reason(server) -> None:  # type: ignore[no-untyped-def]
+    server.proxy("/cluster1/simulation").injectFault(DB, "start_fail")
+    failed = cli(server, "start")
+    assert failed.code == 6, failed
+    reason = server.proxy(f"/cluster1/db_{DB}").getCurrentErrors()
+    assert reason and "injected fault start_fail" in reason[0]
+    assert f"databases: {DB} failed to start: {reason[0]}" in " ".join(failed.err.split())
+    assert snapshot(server)["db"][0] == "setup"
+
+
+# -- 6: a backup in progress ----------------------------------------------------------------------------
+
+
+def test_busy_database_makes_stop_refuse_unless_forced(server) -> None:  # type: ignore[no-untyped-def]
+    start(server)
+    assert server.proxy(f"/cluster1/db_{DB}").backupDatabase("v0001", 0, "1w") == "OK"
+    before = snapshot(server)
+    assert before["db"] == ("running", "Backup", "Yes")
+
+    refused = cli(server, "stop")
+    assert refused.code == 4, refused
+    assert f"database {DB} is busy with operation Backup" in refused.err
+    assert "--force" in refused.err
+    assert snapshot(server) == before  # refused before acting on anything
+
+    forced = cli(server, "stop", "--force", "--json")
+    assert forced.code == 0, forced
+    actions = [e["message"] for e in forced.events() if e["kind"] == "action"]
+    assert f"forceShutdownDatabase {DB}" in actions
+    assert server.wait_exit() == 0
+
+
+# -- 7: the master on another node ------------------------------------------------------------------
+
+
+def test_master_elsewhere_makes_stop_refuse_and_move_master_fixes_it(server) -> None:  # type: ignore[no-untyped-def]
+    start(server)
+    assert server.proxy().restartEXAoperation("n0011") == "OK"
+    with pytest.raises(ProtocolError) as restarting:  # EXAoperation is away while it restarts...
+        server.proxy().getEXAoperationMaster()
+    assert restarting.value.errcode == 503
+    advance(server, 60)  # ... and the simulation controls still move the manual clock
+    before = snapshot(server)
+    assert before["master"] == "n0011"
+
+    refused = cli(server, "stop")
+    assert refused.code == 4, refused
+    assert "master runs on n0011, not on the license server n0010" in refused.err
+    assert "--move-master" in refused.err
+    assert snapshot(server) == before  # refused before acting on anything
+
+    moved = cli(server, "stop", "--move-master", "--json")
+    assert moved.code == 0, moved
+    events = moved.events()
+    assert "restartEXAoperation n0010" in [e["message"] for e in events if e["kind"] == "action"]
+    master_end = next(e for e in events if e["kind"] == "phase_end" and e["phase"] == "master")
+    assert master_end["message"] == "master moved from n0011 to n0010"
+    assert server.wait_exit() == 0
+
+
+# -- 8: the server killed in the middle of a start ------------------------------------------------------
+
+
+@pytest.mark.parametrize("when", ["databases phase starts", "startDatabase sent"])
+def test_server_killed_mid_start_the_tool_reconnects_and_finishes(server, when: str) -> None:  # type: ignore[no-untyped-def]
+    port = server.port
+    killed = threading.Event()
+    restarted = threading.Event()
+
+    def restart_later() -> None:
+        time.sleep(0.3)  # the tool meets a dead server for a while
+        server.start(port=port)
+        restarted.set()
+
+    def on_event(e: Event) -> None:
+        hit = (
+            (e.kind == "phase_start" and e.phase == "databases")
+            if when.startswith("databases")
+            else (e.kind == "action" and e.phase == "databases")
+        )
+        if hit and not killed.is_set():
+            server.kill9()
+            killed.set()
+            threading.Thread(target=restart_later, daemon=True).start()
+        events.append(e)
+
+    events: list[Event] = []
+    c = client(server)
+    summary = start_cluster(c, options(server), sim_clock(server), on_event)
+    assert killed.is_set() and restarted.wait(30)
+    assert summary.ok, summary.error
+    assert c.called("startDatabase") == [f"/db_{DB}"]  # sent once, not again after the restart
+    assert snapshot(server)["db"] == ("running", "None", "Yes")
+    assert [e.phase for e in events if e.kind == "phase_end"] == ["reachable", "nodes", "storage", "databases",
+                                                                  "plugins"]  # fmt: skip
+
+
+class KillingClient(RecordingClient):
+    """Kills the server (kill -9) just before the first call of ``method`` goes out, and
+    starts it again on the same port a little later: that call never reaches the server."""
+
+    def __init__(self, srv: ServerProcess, method: str) -> None:
+        super().__init__(srv.url, "admin", ADMIN_PASSWORD, ca_file=ca_file(srv))
+        self.srv, self.method = srv, method
+        self.killed = threading.Event()
+        self.restarted = threading.Event()
+
+    def call(self, path: str, method: str, *args: Any, **kw: Any) -> Any:
+        if method == self.method and not self.killed.is_set():
+            with self._lock:
+                first = not self.killed.is_set()
+                self.killed.set()
+            if first:
+                self.srv.kill9()
+                threading.Thread(target=self._restart, daemon=True).start()
+        return super().call(path, method, *args, **kw)
+
+    def _restart(self) -> None:
+        time.sleep(0.3)
+        self.srv.start(port=self.srv.port)
+        self.restarted.set()
+
+
+@pytest.mark.parametrize("method", ["startupNode", "startEXAStorage", "startDatabase"])
+def test_server_killed_as_an_action_goes_out_the_tool_observes_and_sends_it_again(server, method: str) -> None:  # type: ignore[no-untyped-def]
+    c = KillingClient(server, method)
+    events: list[Event] = []
+    summary = start_cluster(c, options(server), sim_clock(server), events.append)
+    assert c.killed.is_set() and c.restarted.wait(30)
+    assert summary.ok, summary.error
+    assert any(e.kind == "warning" and f"no answer to {method}" in e.message for e in events)
+    assert snapshot(server)["db"] == ("running", "None", "Yes")
+    # sent again where it had not arrived; nothing was done twice
+    entries = server.proxy("/cluster1/logservice1").logEntries()[2]
+    for started in ("is booting", "EXAStorage is starting", f"Database {DB} is starting"):
+        counts = Counter(e["node"] + e["message"] for e in entries if started in e["message"])
+        assert counts and set(counts.values()) == {1}, (started, entries)
+
+
+@pytest.mark.parametrize("method", ["stopDatabase", "stopEXAStorage", "shutdownNode"])
+def test_server_killed_as_a_stop_action_goes_out_the_tool_observes_and_sends_it_again(server, method: str) -> None:  # type: ignore[no-untyped-def]
+    start(server)
+    c = KillingClient(server, method)
+    events: list[Event] = []
+    summary = stop_cluster(c, options(server), sim_clock(server), events.append)
+    assert c.killed.is_set() and c.restarted.wait(30)
+    assert summary.ok, summary.error
+    assert any(e.kind == "warning" and f"no answer to {method}" in e.message for e in events)
+    assert server.wait_exit() == 0
+
+
+# -- 9: a wrong password -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("clock", ["simulated", "real"])
+def test_wrong_password_exits_3_and_prints_no_secret(server, clock: str) -> None:  # type: ignore[no-untyped-def]
+    secret = "Wr0ng-Pa55word-xyzzy"
+    for action in ("start", "status"):
+        done = cli(server, action, password=secret, simulated=clock == "simulated")
+        assert done.code == 3, done
+        assert "wrong user or password" in done.err
+        assert secret not in done.out and secret not in done.err
+        assert ADMIN_PASSWORD not in done.out + done.err
+        assert "Traceback" not in done.err
+    assert snapshot(server)["nodes"]["n0011"] == "Powered off"
+
+
+# -- the API's outcome on a cold cluster, in phases ------------------------------------------------
+
+
+def test_api_reports_phases_in_the_seed_order_with_simulated_durations(server) -> None:  # type: ignore[no-untyped-def]
+    t0 = time.monotonic()
+    out = start(server)
+    assert [p.name for p in out.summary.phases] == ["reachable", "nodes", "storage", "databases", "plugins"]
+    nodes = out.summary.phases[1]
+    assert 200 < nodes.clock_seconds < 400  # a node boot is 240 +- 30 simulated seconds
+    assert time.monotonic() - t0 < 20
+    started = [e.data["node"] for e in out.kinds("action", "nodes")]
+    assert sorted(started) == NODES
+    conn = [e.data["connection_string"] for e in out.events if "connection_string" in e.data]
+    assert conn == ["10.50.1.11..13:8563"]
+
+    down = stop(server)
+    assert down.summary.ok, down.summary.error
+    assert [p.name for p in down.summary.phases] == ["master", "stop_databases", "stop_storage", "stop_nodes",
+                                                     "license_servers"]  # fmt: skip
+    assert server.wait_exit() == 0
+
+
+# -- 10: the 4.2 dialect ------------------------------------------------------------------------------
+
+
+def test_dialect_42_start_status_stop(server_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    default = Path(exaop.__file__).parent / "profiles" / "default.toml"
+    profile = tmp_path / "old.toml"
+    text = default.read_text()
+    assert 'dialect = "6"' in text
+    profile.write_text(text.replace('dialect = "6"', 'dialect = "4.2"'))
+    srv = server_factory(extra=["--profile", str(profile)])
+    assert "getEXAoperationMaster" not in srv.proxy().listMethods()
+
+    up = start(srv)
+    assert up.client.called("getCurrentLicenseServer") and not up.client.called("getEXAoperationMaster")
+    assert up.summary.phases[0].outcome.startswith("EXAoperation 4.2 answers; master on n0010")
+
+    status = cli(srv, "status", "--json")
+    assert status.code == 0, status
+    doc = json.loads(status.out)
+    assert doc["dialect"] == "4.2" and doc["master"] == "n0010"
+    assert doc["nodes"] == {n: "Running" for n in NODES}
+    assert doc["databases"][0]["state"] == "running" and doc["databases"][0]["connectible"] == "Yes"
+
+    down = stop(srv)
+    assert down.summary.ok, down.summary.error
+    assert down.client.called("getCurrentLicenseServer") and not down.client.called("getEXAoperationMaster")
+    assert srv.wait_exit() == 0

@@ -1,0 +1,122 @@
+"""`exaop cluster` as a user meets it: help, exit codes, --json, status, startstop.cfg, `exaop demo`."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from exaop.ops.errors import EXIT_CODES
+from exaop.ops.events import KINDS
+from tests.integration.lifecycle_kit import DB, NODES, ca_file, cli, snapshot
+from tests.serverproc import ADMIN_PASSWORD
+
+
+@pytest.mark.parametrize("args", [["--help"], ["start", "--help"], ["stop", "--help"], ["status", "--help"]])
+def test_help_lists_the_exit_codes(args: list[str]) -> None:
+    done = cli(None, *args)
+    assert done.code == 0, done
+    assert "exit codes:" in done.out
+    for code, text in EXIT_CODES.items():
+        assert f"  {code}  {text}\n" in done.out
+    # done, usage, authentication, refused, timeout, server fault, unreachable: all distinct
+    assert set(EXIT_CODES) == {0, 2, 3, 4, 5, 6, 7}
+
+
+def test_start_json_is_one_event_object_per_line(server) -> None:  # type: ignore[no-untyped-def]
+    done = cli(server, "start", "--json")
+    assert done.code == 0, done
+    lines = done.out.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert all(set(e) == {"kind", "phase", "message", "data", "wall", "clock"} for e in events)
+    kinds = {e["kind"] for e in events}
+    assert {"phase_start", "phase_end", "action", "observation", "progress", "done"} <= kinds <= set(KINDS)
+    starts = [e["phase"] for e in events if e["kind"] == "phase_start"]
+    ends = [e["phase"] for e in events if e["kind"] == "phase_end"]
+    assert starts == ends == ["reachable", "nodes", "storage", "databases", "plugins"]
+    assert events[-1]["kind"] == "done" and events[-1]["data"]["calls"] > 0
+    assert sorted(e["data"]["node"] for e in events if e["kind"] == "action" and e["phase"] == "nodes") == NODES
+    conn = [e["data"]["connection_string"] for e in events if "connection_string" in e["data"]]
+    assert conn == ["10.50.1.11..13:8563"]
+    clocks = [e["clock"] for e in events]
+    assert clocks == sorted(clocks) and clocks[-1] > 300  # simulated seconds: boots, storage, database
+    assert done.err == ""
+
+
+def test_status_json_is_one_document_and_plain_status_is_a_table(server) -> None:  # type: ignore[no-untyped-def]
+    done = cli(server, "status", "--json")
+    assert done.code == 0, done
+    doc = json.loads(done.out)  # the whole of stdout is one document
+    assert doc["master"] == "n0010" and doc["dialect"] == "5+"
+    assert doc["license_servers"] == {"n0010": "Running"}
+    assert doc["nodes"] == {n: "Powered off" for n in NODES}
+    assert doc["services"]["Storaged"] == "not running" and doc["storage_online"] is False
+    assert doc["databases"] == [
+        {"name": DB, "state": "setup", "operation": "None", "connectible": "No",
+         "connection_string": "10.50.1.11..13:8563"},
+    ]  # fmt: skip
+
+    table = cli(server, "status")
+    assert table.code == 0, table
+    for word in ["master on n0010", *NODES, "Storaged", DB, "10.50.1.11..13:8563"]:
+        assert word in table.out, table.out
+
+
+def test_startstop_cfg_is_read(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "startstop.cfg"
+    cfg.write_text(
+        "[startstop]\n"
+        "username = admin\n"
+        f"password = {ADMIN_PASSWORD}\n"
+        f"hostname = 127.0.0.1:{server.port}\n"
+        "licenseServerNode = 10\n"
+        "exaOperationTimeout = 600\n"
+    )
+    # no EXAOP_* in the environment: URL and credentials come from the file only
+    done = cli(None, "status", "--json", "--config", str(cfg), "--ca-file", ca_file(server))
+    assert done.code == 0, done
+    doc = json.loads(done.out)
+    assert doc["url"] == f"https://127.0.0.1:{server.port}/cluster1"
+    assert doc["license_servers"] == {"n0010": "Running"}
+
+    started = cli(None, "start", "--config", str(cfg), "--ca-file", ca_file(server), "--simulated-clock")
+    assert started.code == 0, started
+    assert snapshot(server)["db"] == ("running", "None", "Yes")
+
+
+def test_usage_errors_exit_2(server) -> None:  # type: ignore[no-untyped-def]
+    no_url = cli(None, "status")
+    assert no_url.code == 2, no_url
+    assert "no EXAoperation URL" in no_url.err
+    bad_timeout = cli(server, "start", "--timeout", "soon")
+    assert bad_timeout.code == 2, bad_timeout
+    assert "'soon' is not a duration" in bad_timeout.err
+    unknown_node = cli(server, "start", "--ignore-nodes", "n0099")
+    assert unknown_node.code == 4, unknown_node  # a check: the node does not exist
+    assert "n0099" in unknown_node.err
+
+
+def test_unreachable_exits_7() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nobody listens once closed
+    t0 = time.monotonic()
+    done = cli(None, "start", "--timeout", "2s", env={"EXAOP_URL": f"https://127.0.0.1:{port}/cluster1",
+                                                       "EXAOP_USER": "admin", "EXAOP_PASSWORD": "x"})  # fmt: skip
+    assert done.code == 7, done
+    assert "did not answer within 2s" in done.err
+    assert time.monotonic() - t0 < 20
+
+
+def test_demo_exits_0() -> None:
+    t0 = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "exaop.cli", "demo"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "demo finished in" in done.stdout
+    assert "start: done" in done.stdout and "stop: done" in done.stdout
+    assert time.monotonic() - t0 < 30
