@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from exaop.ops.errors import ConfigError
 
@@ -171,6 +171,9 @@ def build_options(file: dict[str, Any], flags: dict[str, Any], env: dict[str, st
         raise ConfigError("the URL must look like https://license-server/cluster1")
     o.user = merged.get("user") or parts.username
     o.password = merged.get("password") or parts.password
+    if parts.username or parts.password:  # used, but not kept where a repr or a message would show them
+        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        o.url = urlunsplit(parts._replace(netloc=netloc + (f":{parts.port}" if parts.port else "")))
     o.insecure = bool(merged.get("insecure", False))
     o.ca_file = merged.get("ca_file")
     if o.ca_file and not Path(o.ca_file).exists():

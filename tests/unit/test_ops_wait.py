@@ -1,0 +1,172 @@
+"""ops/wait.py: poll intervals that back off within bounds, and waits that end with a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from exaop.client import AuthError, ServerFault, Unreachable
+from exaop.ops.errors import AuthFailed, WaitTimeout
+from exaop.ops.wait import Backoff, Observation, fmt_duration, wait_until
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+class Ctx:
+    """What wait_until needs of a Run: a clock, a backoff policy, emit."""
+
+    def __init__(self, backoff: Backoff | None = None) -> None:
+        self.clock = FakeClock()
+        self.backoff = backoff or Backoff()
+        self.events: list[tuple[str, str, str]] = []
+
+    def emit(self, kind: str, phase: str, message: str, **data: Any) -> None:
+        self.events.append((kind, phase, message))
+
+
+# -- Backoff --------------------------------------------------------------------------------------
+
+
+@given(
+    previous=st.floats(0, 1e6, allow_nan=False),
+    elapsed=st.floats(0, 1e7, allow_nan=False),
+    first=st.floats(0.01, 2),
+    factor=st.floats(1, 4),
+    cap=st.floats(2, 60),
+    fraction=st.floats(0.001, 0.5),
+)
+def test_backoff_interval_stays_within_its_bounds(
+    previous: float, elapsed: float, first: float, factor: float, cap: float, fraction: float
+) -> None:
+    b = Backoff(first=first, factor=factor, cap=cap, fraction=fraction)
+    interval = b.next(previous, elapsed)
+    assert interval >= first  # never spins
+    assert interval <= cap  # never sleeps past the cap
+    assert interval <= max(first, fraction * elapsed)  # overshoots a target by about `fraction` at most
+    assert interval <= max(first, previous * factor)  # grows by `factor` at most
+
+
+def test_backoff_grows_from_first_to_cap() -> None:
+    b = Backoff()
+    interval, elapsed, seen = b.first, 0.0, []
+    while elapsed < 3600:
+        seen.append(interval)
+        elapsed += interval
+        interval = b.next(interval, elapsed)
+    assert seen[0] == pytest.approx(0.2)
+    assert max(seen) == pytest.approx(5.0)
+    assert seen == sorted(seen)
+    assert len(seen) < 3600 / 4  # an hour's wait polls about every 5 s, not in a loop
+
+
+# -- wait_until -------------------------------------------------------------------------------------
+
+
+def test_wait_until_returns_once_done_and_reports_it() -> None:
+    ctx = Ctx()
+    looks = iter([Observation(False, "0/2", progress=0), Observation(False, "1/2", progress=1),
+                  Observation(True, "2/2", progress=2)])  # fmt: skip
+    obs = wait_until(ctx, "nodes", "nodes to come online", lambda: next(looks), timeout=60)
+    assert obs.summary == "2/2"
+    assert ctx.events[-1] == ("observation", "nodes", "2/2")
+    assert [e[2] for e in ctx.events if e[0] == "progress"] == ["0/2", "1/2"]
+
+
+def test_wait_until_timeout_names_what_it_waited_for_and_what_it_saw_last() -> None:
+    ctx = Ctx()
+    n = 0
+
+    def observe() -> Observation:
+        nonlocal n
+        n += 1
+        return Observation(False, f"nodes online 3/4; waiting for n0012 (Booting) look {n}", progress=3)
+
+    with pytest.raises(WaitTimeout) as e:
+        wait_until(ctx, "nodes", "nodes to come online", observe, timeout=1200)
+    msg = str(e.value)
+    assert msg.startswith("nodes: timed out after 20m00s waiting for nodes to come online; last seen: ")
+    assert msg.endswith(f"waiting for n0012 (Booting) look {n}")
+    assert e.value.exit_code == 5
+    assert ctx.clock.t - 1000 == pytest.approx(1200)  # waited exactly to the deadline, not past it
+    assert max(ctx.clock.sleeps) <= 5.0 and min(ctx.clock.sleeps) > 0
+
+
+def test_progress_starts_the_intervals_over() -> None:
+    ctx = Ctx()
+    looks = 0
+
+    def observe() -> Observation:
+        nonlocal looks
+        looks += 1
+        return Observation(looks >= 300, f"look {looks}", progress=looks // 200)  # news at the 200th look
+
+    wait_until(ctx, "p", "it", observe, timeout=10_000)
+    sleeps, b = ctx.clock.sleeps, ctx.backoff
+    assert sleeps[0] == pytest.approx(b.first)
+    assert sleeps[198] == pytest.approx(b.cap)  # grown to the cap while nothing moved
+    assert sleeps[199] <= b.first * b.factor  # right after the news: from the start again
+    assert sleeps[199:210] == sorted(sleeps[199:210])  # and growing again
+    assert [e[2] for e in ctx.events if e[0] == "progress"] == ["look 1", "look 200"]
+
+
+def test_no_answer_is_waited_for_within_the_deadline_and_named() -> None:
+    ctx = Ctx()
+    answers: list[Any] = [Unreachable("https://x/cluster1: getNodeList got no answer (HTTP 503)")] * 3
+    answers.append(Observation(True, "master on n0010"))
+
+    def observe() -> Observation:
+        a = answers.pop(0)
+        if isinstance(a, Exception):
+            raise a
+        return a
+
+    assert wait_until(ctx, "master", "the master", observe, timeout=60).done
+
+    ctx = Ctx()
+
+    def away() -> Observation:
+        raise Unreachable("https://x/cluster1: getNodeList got no answer (ConnectionRefusedError)")
+
+    with pytest.raises(WaitTimeout) as e:
+        wait_until(ctx, "master", "the master to run on n0010", away, timeout=30)
+    assert "last seen: no answer from EXAoperation" in str(e.value)
+    assert "ConnectionRefusedError" in str(e.value)
+
+
+def test_faults_and_auth_errors_end_the_wait_at_once() -> None:
+    ctx = Ctx()
+
+    def fault() -> Observation:
+        raise ServerFault("getDatabaseState", 1, "NotFound")
+
+    with pytest.raises(ServerFault):
+        wait_until(ctx, "p", "it", fault, timeout=60)
+
+    def auth() -> Observation:
+        raise AuthError("user 'admin' was refused")
+
+    with pytest.raises(AuthFailed):
+        wait_until(ctx, "p", "it", auth, timeout=60)
+    assert ctx.clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    "seconds, text", [(0, "0s"), (59.6, "60s"), (119, "119s"), (120, "2m00s"), (1200, "20m00s"), (7200, "2h00m")]
+)
+def test_fmt_duration(seconds: float, text: str) -> None:
+    assert fmt_duration(seconds) == text
