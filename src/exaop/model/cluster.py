@@ -349,8 +349,12 @@ class Cluster:
 
     def boot_license_server(self) -> None:
         """EXAoperation starts: the license server it runs on is up."""
-        if self.master.restarting:
+        if self.master.restarting:  # ended in the middle of a restart: this start completes it
+            target = self.nodes.get(self.master.moving_to)
+            if target is not None and target.online:
+                self.master.node = target.name
             self.master.moving_to = ""
+            self.master.set_deadline(None)  # or the old restart would end once more, later
         master = self.nodes.get(self.master.node)
         if master is None or not master.online:
             self.master.node = self.license_server_names()[0]
