@@ -455,3 +455,130 @@ def test_dialect_42_has_no_getexaoperationmaster(server_factory, tmp_path: Path)
         c.getEXAoperationMaster()
     with pytest.raises(Fault, match="Unexpected Zope exception: NotFound: Object"):
         c.methodHelp("getEXAoperationMaster")
+
+
+# -- 6: halting the license server ends the process ------------------------------------------------
+
+
+def test_shutdown_of_license_server_ends_the_process(server_factory) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory()
+    c = srv.proxy()
+    boot(srv, ["n0011", "n0012"])
+    c.startupNode("n0013")
+    advance(srv, 10)  # n0013 is still booting, n0014 stays off
+    assert c.shutdownNode("n0010") == "OK"  # answered first...
+    assert srv.wait_exit() == 0  # ...then EXAoperation ends with its node
+    halted = lines(srv, "exaop serve: EXAoperation halted: ")
+    assert len(halted) == 1 and "n0010" in halted[0], srv.output
+
+    srv = server_factory(state_dir=srv.state_dir)  # the license server is switched on again
+    c = srv.proxy()
+    assert c.getNodeState("n0010")["status"] == "Running"
+    assert c.getEXAoperationMaster() == "n0010"
+    states = {n: c.getNodeState(n)["status"] for n in NODES}
+    assert states == {"n0011": "Running", "n0012": "Running", "n0013": "Booting", "n0014": "Powered off"}
+    advance(srv, BOOT)
+    assert c.getNodeState("n0013")["status"] == "Running"  # its boot went on
+    assert c.getNodeState("n0010")["status"] == "Running"  # the old shutdown does not come back
+
+
+def test_halt_refused_while_storage_or_database_runs(server_factory) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory()
+    c = srv.proxy()
+    boot(srv)
+    start_storage(srv)
+    db = srv.proxy("/cluster1/db_exa_db1")
+    db.startDatabase()
+    advance(srv, DB_START)
+    for call in (lambda: c.haltLicenseServer(), lambda: c.haltLicenseServer("n0010"),
+                 lambda: c.shutdownNode("n0010"), lambda: srv.proxy("/cluster1/n0010").shutdownNode()):  # fmt: skip
+        with pytest.raises(Fault, match="UsageError: .*stop the databases and EXAStorage first"):
+            call()
+    db.shutdownDatabase()
+    advance(srv, 60)
+    assert db.getDatabaseState() == "setup"
+    with pytest.raises(Fault, match="EXAStorage"):
+        c.haltLicenseServer()
+    assert srv.proc.poll() is None
+    assert c.getNodeState("n0010")["status"] == "Running"
+
+    stop_storage(srv)
+    assert c.haltLicenseServer() == "OK"
+    assert srv.wait_exit() == 0
+    assert len(lines(srv, "exaop serve: EXAoperation halted: ")) == 1
+
+    srv = server_factory(state_dir=srv.state_dir)
+    c = srv.proxy()
+    assert c.getNodeState("n0010")["status"] == "Running"
+    assert all(c.getNodeState(n)["status"] == "Running" for n in NODES)  # as they were left
+    assert storage_state(srv) == "stopped"
+    assert srv.proxy("/cluster1/db_exa_db1").getDatabaseState() == "setup"
+
+
+# -- 7: restartEXAoperation: the window in which EXAoperation does not answer -------------------------
+
+
+def test_restart_exaoperation_moves_the_master(server_factory) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory()
+    c = srv.proxy()
+    boot(srv, ["n0011", "n0013"])
+    assert "n0011" in c.getEXAoperationNodes()
+    with pytest.raises(Fault, match="UsageError: EXAoperation cannot move to n0012: the node is powered off"):
+        c.restartEXAoperation("n0012")
+    with pytest.raises(Fault, match="UsageError: EXAoperation cannot run on n0013"):
+        c.restartEXAoperation("n0013")
+    with pytest.raises(Fault, match="NotFound"):
+        c.restartEXAoperation("n0099")
+
+    assert c.restartEXAoperation("n0011") == "OK"
+    for call in (c.getNodeList, srv.proxy("/cluster1/db_exa_db1").getDatabaseState, c.getEXAoperationMaster):
+        with pytest.raises(ProtocolError) as e:
+            call()
+        assert e.value.errcode == 503
+        assert e.value.headers.get("retry-after")
+    # The simulation controls are the simulated world, not EXAoperation: they answer in the
+    # window, or nothing could ever end it on a manual clock. Dotted names reach them too.
+    clock = srv.proxy("/cluster1/simulation").getClock()
+    assert 0 < clock["next_deadline"] - clock["now"] <= 20  # the profile's exaoperation_restart
+    assert c.simulation.getClock()["now"] == clock["now"]
+    with pytest.raises(Fault, match="NotFound"):  # the simulation has no cluster methods
+        c.simulation.getNodeList()
+    with pytest.raises(ProtocolError) as e:  # and credentials still count
+        srv.proxy("/cluster1/simulation", password="wrong").getClock()
+    assert e.value.errcode == 401
+    advance(srv, 19)
+    with pytest.raises(ProtocolError):
+        c.getNodeList()
+    advance(srv, 1)
+
+    assert c.getEXAoperationMaster() == "n0011"
+    assert c.getCurrentLicenseServer() == 11
+    with pytest.raises(Fault, match="runs the EXAoperation master"):
+        c.shutdownNode("n0011")
+    # n0010 no longer carries EXAoperation: shutting it down leaves the server running
+    assert c.shutdownNode("n0010") == "OK"
+    advance(srv, 60)
+    assert c.getNodeState("n0010")["status"] == "Powered off"
+    assert srv.proc.poll() is None
+    assert c.getEXAoperationMaster() == "n0011"
+
+
+def test_kill9_during_exaoperation_restart_comes_back_answering(server_factory) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory()
+    boot(srv, ["n0011"])
+    assert srv.proxy().restartEXAoperation("n0011") == "OK"
+    with pytest.raises(ProtocolError):
+        srv.proxy().getNodeList()
+    srv.kill9()
+
+    # Starting again is EXAoperation starting: it answers at once, on the node it was asked
+    # to move to (the crash cut the restart short, it did not undo it).
+    srv = server_factory(state_dir=srv.state_dir)
+    c = srv.proxy()
+    assert c.getNodeList() == NODES
+    assert c.getEXAoperationMaster() == "n0011"
+    advance(srv, 30)  # and the interrupted restart does not end a second time
+    assert c.getEXAoperationMaster() == "n0011"
+    messages = [e["message"] for e in srv.proxy("/cluster1/logservice1").logEntries()[2]]
+    assert messages[-1] == "EXAoperation started on n0011"
+    assert c.getNodeState("n0010")["status"] == "Running"
