@@ -13,7 +13,7 @@ from exaop.ops.clock import RealClock, ToolClock
 from exaop.ops.config import Options
 from exaop.ops.errors import AuthFailed, Failed, NoAnswer, OpsError
 from exaop.ops.events import Event, EventSink
-from exaop.ops.wait import Backoff
+from exaop.ops.wait import Backoff, fmt_duration
 
 T = TypeVar("T")
 READ_RETRY_SECONDS = 15.0  # real seconds a read is retried before the phase's own wait takes over
@@ -98,6 +98,30 @@ class Run:
             return self.client.call(path, method, *args, retry_until=until, timeout=timeout)
         except AuthError as e:
             raise AuthFailed(str(e)) from None
+
+    def await_answer(self, phase: str) -> None:
+        """Wait until EXAoperation answers (its license server booting, EXAoperation
+        restarting or moving), up to the 'reachable' timeout; then its dialect is known."""
+        timeout = self.opts.timeout("reachable")
+        start = self.clock.now()
+        interval = self.backoff.first
+        said = ""
+        while True:
+            try:
+                self.client.methods()
+                return
+            except AuthError as e:
+                raise AuthFailed(str(e)) from None
+            except Unreachable as e:
+                elapsed = self.clock.now() - start
+                if elapsed >= timeout:
+                    waited = fmt_duration(timeout)
+                    raise NoAnswer(f"{phase}: EXAoperation did not answer within {waited}: {e}") from None
+                if str(e) != said:
+                    said = str(e)
+                    self.emit("progress", phase, f"no answer yet: {e}")
+                interval = self.backoff.next(interval, elapsed)
+                self.clock.sleep(min(interval, timeout - elapsed))
 
     def parallel(self, items: Iterable[T], fn: Callable[[T], Any]) -> list[tuple[T, Any, BaseException | None]]:
         """Run ``fn`` on every item at once (bounded by --parallel); results in item order."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -9,7 +10,7 @@ from exaop.client import ExaClient
 from exaop.ops.config import Options
 from exaop.ops.errors import OpsError
 from exaop.ops.observe import db_state, node_statuses, service_states
-from exaop.ops.run import Run
+from exaop.ops.run import READ_RETRY_SECONDS, Run
 
 
 @dataclass
@@ -39,7 +40,7 @@ class ClusterStatus:
 def cluster_status(client: ExaClient, opts: Options) -> ClusterStatus:
     run = Run("status", client, opts)
     try:
-        client.methods(retry_until=None)
+        client.methods(retry_until=time.monotonic() + READ_RETRY_SECONDS)  # e.g. EXAoperation restarting
         nodes = list(run.read("", "getNodeList"))
         statuses = node_statuses(run, nodes + [ls for ls in opts.license_servers if ls not in nodes])
         services = service_states(run)
@@ -51,7 +52,7 @@ def cluster_status(client: ExaClient, opts: Options) -> ClusterStatus:
         return ClusterStatus(
             url=client.base,
             dialect=client.dialect,
-            master=client.master(),
+            master=client.master(retry_until=time.monotonic() + READ_RETRY_SECONDS),
             license_servers={ls: statuses[ls] for ls in opts.license_servers if ls in statuses},
             nodes={n: statuses[n] for n in nodes},
             services=services,

@@ -41,7 +41,7 @@ def stop_cluster(
 
 
 def master_on_license_server(run: Run) -> str:
-    run.client.methods(retry_until=None)
+    run.await_answer("master")
     license_server = run.opts.license_servers[0]
     master = run.client.master()
     if master == license_server:
