@@ -9,6 +9,7 @@ while the test advances the clock.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import ipaddress
 import signal
@@ -16,6 +17,7 @@ import ssl
 import subprocess
 import sys
 import time
+import xmlrpc.client
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -27,7 +29,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from exaop.tls import ensure_self_signed
-from tests.serverproc import ADMIN_PASSWORD, ServerProcess
+from tests.serverproc import ADMIN_PASSWORD, TLS, ServerProcess
 
 NODES = ["n0011", "n0012", "n0013", "n0014"]
 BOOT = 300  # above the default profile's node_boot of 240 +- 30
@@ -582,3 +584,94 @@ def test_kill9_during_exaoperation_restart_comes_back_answering(server_factory) 
     messages = [e["message"] for e in srv.proxy("/cluster1/logservice1").logEntries()[2]]
     assert messages[-1] == "EXAoperation started on n0011"
     assert c.getNodeState("n0010")["status"] == "Running"
+
+
+# -- 8: a hostile wire ---------------------------------------------------------------------------------
+
+CALL = b"<?xml version='1.0'?><methodCall><methodName>getDatabaseList</methodName><params></params></methodCall>"
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<methodCall><methodName>&lol9;</methodName><params></params></methodCall>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<methodCall><methodName>&xxe;</methodName></methodCall>"""
+
+
+class Wire:
+    """Raw HTTP(S) requests to a server, with the admin's credentials unless told otherwise."""
+
+    def __init__(self, srv: ServerProcess) -> None:
+        self.srv = srv
+        token = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+        self.auth = {"Authorization": f"Basic {token}"}
+
+    def connect(self) -> http.client.HTTPConnection:
+        if self.srv.http:
+            return http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+        return http.client.HTTPSConnection("127.0.0.1", self.srv.port, timeout=10, context=TLS)
+
+    def request(
+        self, method: str, body: bytes | None = None, headers: dict[str, str] | None = None, auth: bool = True
+    ) -> tuple[int, dict[str, str], bytes]:
+        conn = self.connect()
+        try:
+            all_headers = {**(self.auth if auth else {}), **(headers or {})}
+            chunked = all_headers.get("Transfer-Encoding") == "chunked"
+            conn.request(method, "/cluster1", body=body, headers=all_headers, encode_chunked=chunked)
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    def fault(self, body: bytes) -> str:
+        status, _, data = self.request("POST", body, {"Content-Type": "text/xml"})
+        assert status == 200, (status, data)
+        with pytest.raises(Fault) as e:
+            xmlrpc.client.loads(data)
+        return e.value.faultString
+
+    def works(self) -> None:
+        status, _, data = self.request("POST", CALL, {"Content-Type": "text/xml"})
+        assert status == 200 and xmlrpc.client.loads(data)[0] == (["exa_db1"],), (status, data)
+
+
+@pytest.mark.parametrize("http", [False, True], ids=["https", "http"])
+def test_hostile_requests_get_clear_answers(server_factory, http: bool) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory(http=http)
+    wire = Wire(srv)
+    wire.works()
+
+    status, headers, _ = wire.request("GET")
+    assert status == 405 and headers["allow"] == "POST"
+    status, headers, _ = wire.request("POST", CALL, auth=False)
+    assert status == 401 and "basic" in headers["www-authenticate"].lower()
+
+    too_big = b"<methodCall>" + b" " * (1 << 20) + b"</methodCall>"
+    status, _, _ = wire.request("POST", too_big, {"Content-Type": "text/xml"})
+    assert status == 413
+    chunks = iter([too_big[i : i + 65536] for i in range(0, len(too_big), 65536)])
+    status, _, _ = wire.request("POST", chunks, {"Content-Type": "text/xml", "Transfer-Encoding": "chunked"})  # type: ignore[arg-type]
+    assert status == 413  # no Content-Length to refuse early: counted while reading
+    wire.works()
+
+    assert wire.fault(b"this is not XML").startswith("BadRequest: ")
+    assert wire.fault(b"").startswith("BadRequest: ")
+    assert wire.fault(b"<methodResponse><params/></methodResponse>").startswith("BadRequest: ")
+    t0 = time.monotonic()
+    assert wire.fault(BILLION_LAUGHS).startswith("BadRequest: ")
+    assert time.monotonic() - t0 < 2
+    assert "root:" not in wire.fault(EXTERNAL_ENTITY)
+    assert wire.fault(EXTERNAL_ENTITY).startswith("BadRequest: ")
+    wire.works()
+    assert srv.proc.poll() is None
+    assert not any("Traceback" in line for line in srv.output), srv.output
