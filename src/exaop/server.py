@@ -9,7 +9,7 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +57,12 @@ class _Server(uvicorn.Server):
             for sig, handler in original.items():
                 signal.signal(sig, handler)
 
+    #: called first when the server stops (the control plane answers calls waiting for a state)
+    before_shutdown: Callable[[], None] | None = None
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.before_shutdown is not None:
+            self.before_shutdown()
         # An idle keep-alive TLS connection closes only once the client answers the TLS
         # close_notify, which an idle client never does: the stop would wait out the whole
         # graceful timeout. Drop idle connections whose answers are all sent at once.
@@ -116,6 +121,10 @@ class ControlPlane:
     async def run(self, on_ready: object = None) -> None:
         """Serve until SIGTERM/SIGINT, stop() or a halt of the license server."""
         server = _Server(self._config())
+        server.before_shutdown = lambda: self.runtime.release_waiters(
+            "EXAoperation is shutting down before this call could be answered; what it started goes on "
+            "once EXAoperation is back"
+        )
         self._server = server
         loop = asyncio.get_running_loop()
 

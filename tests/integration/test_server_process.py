@@ -28,6 +28,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from exaop.engine.profile import ProfileError, load_profile
 from exaop.tls import ensure_self_signed
 from tests.serverproc import ADMIN_PASSWORD, TLS, ServerProcess
 
@@ -193,6 +194,29 @@ def test_signal_stops_cleanly_and_keeps_state(server_factory, sig: signal.Signal
     assert len(lines(srv, "exaop listening on ")) == 1
     assert srv.proxy().getNodeState("n0011")["status"] == "Booting"
     assert sim_now(srv) == pytest.approx(before, abs=1e-3)
+
+
+def test_stop_answers_a_call_that_waits_for_a_state(server_factory) -> None:  # type: ignore[no-untyped-def]
+    """SIGTERM while startEXAStorage waits on a manual clock: the call gets a fault at once
+    (not a 500 after uvicorn's graceful timeout), and the start goes on after the restart."""
+    srv = server_factory()
+    boot(srv)
+    with ThreadPoolExecutor(1) as pool:
+        fut = begin_storage_start(srv, pool)
+        t0 = time.monotonic()
+        srv.stop()
+        assert srv.proc.returncode == 0
+        assert time.monotonic() - t0 < 2.5  # uvicorn alone waits 3 s, then cancels with a 500
+        with pytest.raises(Fault, match="Unavailable: EXAoperation is shutting down"):
+            fut.result(timeout=10)
+    assert srv.output == lines(srv, "exaop listening on "), srv.output  # no error, no traceback
+
+    srv = server_factory(state_dir=srv.state_dir)
+    assert storage_state(srv) == "starting"
+    start = srv.proxy("/cluster1/simulation").getClock()
+    advance(srv, STORAGE_START)
+    assert storage_state(srv) == "online"
+    assert start["next_deadline"] > start["now"]
 
 
 def test_generated_admin_password_printed_once(server_factory) -> None:  # type: ignore[no-untyped-def]
@@ -420,16 +444,35 @@ BAD_PROFILES = {
 }  # fmt: skip
 
 
-def test_invalid_profiles_are_refused_with_exit_code_2(tmp_path: Path) -> None:
-    procs = {}
-    for i, (name, (text, _)) in enumerate(BAD_PROFILES.items()):
+# through the command line (the rest are checked in-process: the same code, no interpreter start)
+BAD_PROFILES_VIA_CLI = ("not TOML", "misspelt table", "duplicate database", "plugin without name", "bad network")
+
+
+def test_invalid_profiles_are_refused(tmp_path: Path) -> None:
+    problems = []
+    for i, (name, (text, expected)) in enumerate(BAD_PROFILES.items()):
         path = tmp_path / f"bad{i}.toml"
         path.write_text(text)
+        try:
+            load_profile(path)
+            problems.append(f"{name}: accepted")
+        except ProfileError as e:
+            if expected not in str(e):
+                problems.append(f"{name}: wanted {expected!r} in: {e}")
+    assert not problems, "\n".join(problems)
+
+
+def test_invalid_profile_exits_2_with_a_clear_error(tmp_path: Path) -> None:
+    procs = {}
+    for i, name in enumerate(BAD_PROFILES_VIA_CLI):
+        path = tmp_path / f"bad{i}.toml"
+        path.write_text(BAD_PROFILES[name][0])
         cmd = serve_cmd(tmp_path / f"state{i}", "--admin-password", "secret", "--profile", str(path), "--http")
         procs[name] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     missing = run_serve(tmp_path / "state-missing", "--profile", str(tmp_path / "nope.toml"))
     problems = []
-    for i, (name, (_, expected)) in enumerate(BAD_PROFILES.items()):
+    for i, name in enumerate(BAD_PROFILES_VIA_CLI):
+        expected = BAD_PROFILES[name][1]
         try:
             out, err = procs[name].communicate(timeout=20)
         except subprocess.TimeoutExpired:  # accepted: it serves
@@ -437,6 +480,8 @@ def test_invalid_profiles_are_refused_with_exit_code_2(tmp_path: Path) -> None:
             out, err = procs[name].communicate()
         if procs[name].returncode != 2 or expected not in err or "Traceback" in err or "listening" in out:
             problems.append(f"{name}: exit {procs[name].returncode}, wanted {expected!r} in: {err.strip()}")
+        elif not err.startswith("exaop serve: "):
+            problems.append(f"{name}: unexpected output: {err.strip()}")
         elif (tmp_path / f"state{i}" / "exaop.sqlite").exists():
             problems.append(f"{name}: a state dir was written")
     if missing.returncode != 2 or "cannot read profile" not in missing.stderr:

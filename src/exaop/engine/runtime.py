@@ -19,6 +19,7 @@ from exaop.engine.clock import Clock
 from exaop.engine.drivers import PowerDriver, SimulatedDriver
 from exaop.engine.profile import Profile, default_profile, parse_profile
 from exaop.model.cluster import Cluster
+from exaop.model.errors import Unavailable
 from exaop.model.users import User
 from exaop.store import Store
 
@@ -49,6 +50,7 @@ class Runtime:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self.halted = False
+        self.stopping = ""  # why the server stops; calls no longer wait for states then
 
     # -- opening a state dir ---------------------------------------------------------------
 
@@ -203,10 +205,23 @@ class Runtime:
                 still.append(w)
         self._waiters = still
 
+    def release_waiters(self, reason: str) -> None:
+        """The server stops: every call waiting for a state is answered now, with ``reason``.
+
+        What those calls started goes on (it is in the store) once the server is back.
+        """
+        self.stopping = reason
+        for w in self._waiters:
+            if not w.future.done():
+                w.future.set_exception(Unavailable(reason))
+        self._waiters = []
+
     async def wait_until(self, predicate: Callable[[], bool]) -> None:
         """Return once ``predicate()`` holds after some change (checked after every commit)."""
         if predicate():
             return
+        if self.stopping:
+            raise Unavailable(self.stopping)
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         self._waiters.append(_Waiter(predicate, fut))
