@@ -152,6 +152,15 @@ def test_boot_hang_times_out_naming_the_node_then_ignore_nodes_completes(server)
     assert "n0012" not in nodes["active"] and "n0014" in nodes["active"]  # the reserve node stepped in
     assert snapshot(server)["db"] == ("running", "None", "Yes")
 
+    # the hung node blocks a plain stop; --force powers it off
+    refused = cli(server, "stop")
+    assert refused.code == 4, refused
+    assert "n0012 still booting" in refused.err and "--force" in refused.err
+    forced = cli(server, "stop", "--force", "--json")
+    assert forced.code == 0, forced
+    assert "poweroffNode n0012" in [e["message"] for e in forced.events() if e["kind"] == "action"]
+    assert server.wait_exit() == 0
+
 
 # -- 5: a database that fails to start ----------------------------------------------------------------
 
@@ -164,6 +173,20 @@ def test_database_start_fail_reports_the_servers_reason(server) -> None:  # type
     assert reason and "injected fault start_fail" in reason[0]
     assert f"databases: {DB} failed to start: {reason[0]}" in " ".join(failed.err.split())
     assert snapshot(server)["db"][0] == "setup"
+
+
+def test_power_fail_names_the_node_and_a_second_start_continues(server) -> None:  # type: ignore[no-untyped-def]
+    server.proxy("/cluster1/simulation").injectFault("n0013", "power_fail")
+    failed = cli(server, "start")
+    assert failed.code == 6, failed
+    assert "startupNode failed for n0013" in failed.err and "power_fail" in failed.err
+    assert snapshot(server)["nodes"]["n0011"] == "Booting"  # the others were started all the same
+
+    server.proxy("/cluster1/simulation").clearFaults()
+    again = cli(server, "start", "--json")
+    assert again.code == 0, again
+    actions = [e["message"] for e in again.events() if e["kind"] == "action"]
+    assert actions == ["startupNode n0013", "startEXAStorage", f"startDatabase {DB}"]
 
 
 # -- 6: a backup in progress ----------------------------------------------------------------------------
@@ -252,6 +275,20 @@ def test_server_killed_mid_start_the_tool_reconnects_and_finishes(server, when: 
     assert snapshot(server)["db"] == ("running", "None", "Yes")
     assert [e.phase for e in events if e.kind == "phase_end"] == ["reachable", "nodes", "storage", "databases",
                                                                   "plugins"]  # fmt: skip
+
+
+def test_start_waits_for_exaoperation_to_answer(server) -> None:  # type: ignore[no-untyped-def]
+    clock = sim_clock(server)
+    server.kill9()  # the license server is still booting when the start begins
+    restarted = threading.Timer(0.5, lambda: server.start(port=server.port))
+    restarted.start()
+    events: list[Event] = []
+    summary = start_cluster(client(server), options(server), clock, events.append)
+    restarted.join()
+    assert summary.ok, summary.error
+    waiting = [e for e in events if e.kind == "progress" and e.phase == "reachable" and "no answer yet" in e.message]
+    assert 1 <= len(waiting) <= 3  # said when the reason changes, not on every poll
+    assert snapshot(server)["db"] == ("running", "None", "Yes")
 
 
 class KillingClient(RecordingClient):

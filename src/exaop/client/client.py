@@ -205,8 +205,9 @@ class ExaClient:
 
     # -- dialect ---------------------------------------------------------------------------
 
-    def methods(self, retry_until: float | None = None) -> list[str]:
-        if self._methods is None:
+    def methods(self, retry_until: float | None = None, refresh: bool = False) -> list[str]:
+        """The cluster's methods (asked once; ``refresh`` asks again: is it there, which dialect)."""
+        if self._methods is None or refresh:
             self._methods = list(self.call("", "listMethods", retry_until=retry_until))
         return self._methods
 

@@ -108,7 +108,7 @@ class Run:
         said = ""
         while True:
             try:
-                self.client.methods()
+                self.client.methods(refresh=True)  # a call even when they are known: is it there now?
                 return
             except AuthError as e:
                 raise AuthFailed(str(e)) from None

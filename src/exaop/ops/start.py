@@ -8,10 +8,10 @@ any failure continues where it stopped. ``dry_run`` observes and reports the pla
 
 from __future__ import annotations
 
-from exaop.client import ExaClient, ServerFault, Unreachable
+from exaop.client import ExaClient, ServerFault
 from exaop.ops.clock import ToolClock
 from exaop.ops.config import Options
-from exaop.ops.errors import Failed, NoAnswer, OpsError, Refused
+from exaop.ops.errors import Failed, OpsError, Refused
 from exaop.ops.events import EventSink
 from exaop.ops.observe import (
     RUNNING,
@@ -24,7 +24,7 @@ from exaop.ops.observe import (
     service_states,
 )
 from exaop.ops.run import LongCall, Run, Summary, fault_reason
-from exaop.ops.wait import Observation, fmt_duration, wait_until
+from exaop.ops.wait import Observation, wait_until
 
 
 def start_cluster(
@@ -44,20 +44,8 @@ def start_cluster(
 
 def reachable(run: Run) -> str:
     """Wait for EXAoperation to answer (the license server may still be booting)."""
-    timeout = run.opts.timeout("reachable")
-    deadline = run.clock.now() + timeout
-    interval = run.backoff.first
-    while True:
-        try:
-            nodes = run.act("", "getNodeList")
-            break
-        except Unreachable as e:
-            if run.clock.now() >= deadline:
-                raise NoAnswer(f"reachable: EXAoperation did not answer within {fmt_duration(timeout)}: {e}") from None
-            run.emit("progress", "reachable", f"no answer yet: {e}")
-            interval = min(run.backoff.cap, interval * run.backoff.factor)
-            run.clock.sleep(interval)
-    run.client.methods()
+    run.await_answer("reachable")
+    nodes = run.read("", "getNodeList")
     master = run.client.master()
     return f"EXAoperation {run.client.dialect} answers; master on {master}; {len(nodes)} database nodes"
 
