@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import socket
 from pathlib import Path
 
 from cryptography import x509
@@ -24,7 +25,10 @@ def ensure_self_signed(directory: Path, host: str) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     names = []
-    for n in (host, "localhost", "127.0.0.1", "::1"):
+    wildcard = host in ("", "0.0.0.0", "::")
+    # listening on every address: clients come by the machine's name
+    machine = (socket.gethostname(), socket.getfqdn()) if wildcard else ()
+    for n in (host, *machine, "localhost", "127.0.0.1", "::1"):
         if n and n not in names and n not in ("0.0.0.0", "::"):
             names.append(n)
     if cert_path.exists() and key_path.exists():

@@ -13,6 +13,7 @@ import base64
 import http.client
 import ipaddress
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -325,6 +326,15 @@ def test_plain_http(server_factory) -> None:  # type: ignore[no-untyped-def]
     assert not (srv.state_dir / "tls").exists()
     with pytest.raises(ssl.SSLError):
         ssl.get_server_certificate(("127.0.0.1", srv.port), timeout=5)
+
+
+def test_certificate_for_every_address_names_the_machine(tmp_path: Path) -> None:
+    """--host 0.0.0.0: clients reach the server by the machine's name, so the certificate names it."""
+    cert_file, _ = ensure_self_signed(tmp_path / "tls", "0.0.0.0")
+    san = x509.load_pem_x509_certificate(cert_file.read_bytes()).extensions
+    dns = san.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    assert socket.gethostname() in dns and "localhost" in dns
+    assert "0.0.0.0" not in str(san)
 
 
 # -- 5: --profile ------------------------------------------------------------------------------------
