@@ -106,10 +106,10 @@ def test_unreachable_exits_7() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nobody listens once closed
     t0 = time.monotonic()
-    done = cli(None, "start", "--timeout", "2s", env={"EXAOP_URL": f"https://127.0.0.1:{port}/cluster1",
+    done = cli(None, "start", "--timeout", "1s", env={"EXAOP_URL": f"https://127.0.0.1:{port}/cluster1",
                                                        "EXAOP_USER": "admin", "EXAOP_PASSWORD": "x"})  # fmt: skip
     assert done.code == 7, done
-    assert "did not answer within 2s" in done.err
+    assert "did not answer within 1s" in done.err
     assert time.monotonic() - t0 < 20
 
 
@@ -120,3 +120,25 @@ def test_demo_exits_0() -> None:
     assert "demo finished in" in done.stdout
     assert "start: done" in done.stdout and "stop: done" in done.stdout
     assert time.monotonic() - t0 < 30
+
+
+def test_toml_config_with_the_seeds_plugin_step(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    toml = tmp_path / "exaop.toml"
+    toml.write_text(
+        f'url = "{server.url}"\nuser = "admin"\nca_file = "{ca_file(server)}"\n'
+        '[timeouts]\nnodes = "20m"\n'
+        '[[plugins]]\nname = "Administration.vmware-tools"\nrestart_on = ["n0010"]\n'
+        'running_text = "vmtoolsd is running"\n'
+    )
+    # URL and CA from the file, the password from the environment only
+    done = cli(
+        None, "start", "--json", "--config", str(toml), "--simulated-clock", env={"EXAOP_PASSWORD": ADMIN_PASSWORD}
+    )
+    assert done.code == 0, done
+    actions = [e["message"] for e in done.events() if e["kind"] == "action" and e["phase"] == "plugins"]
+    plugin = "Administration.vmware-tools"
+    assert actions[:2] == [f"{plugin} STOP on n0010: rc 0", f"{plugin} START on n0010: rc 0"]  # the seed's order
+    assert sorted(actions[2:]) == [f"{plugin} START on {n}" for n in NODES]
+    c = server.proxy()
+    for node in ["n0010", *NODES]:
+        assert "vmtoolsd is running" in c.callPlugin(plugin, node, "STATUS")[1]
