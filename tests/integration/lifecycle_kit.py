@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +121,53 @@ def cli(
         capture_output=True, text=True, env=full_env, timeout=timeout,
     )  # fmt: skip
     return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+# -- a server that goes away --------------------------------------------------------------------
+
+
+class Restarter:
+    """kill -9 the server, and start it again from another thread a little later, on the
+    same port with the same state dir: the license server coming back.
+
+    Use it as a context manager: leaving it waits for the restart, so the server a
+    fixture stops at the end is the one running, even when a test fails early.
+    """
+
+    def __init__(self, srv: ServerProcess, delay: float = 0.3) -> None:
+        self.srv, self.delay = srv, delay
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def killed(self) -> bool:
+        return self._thread is not None
+
+    def kill_now(self) -> None:
+        """The first call kills and schedules the restart; later calls do nothing."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self.srv.kill9()
+            self._thread = threading.Thread(target=self._restart, daemon=True)
+            self._thread.start()
+
+    def _restart(self) -> None:
+        time.sleep(self.delay)  # the tool meets a dead server for a while
+        self.srv.start(port=self.srv.port)
+
+    def restarted(self, timeout: float = 30) -> bool:
+        if self._thread is None:
+            return False
+        self._thread.join(timeout)
+        return not self._thread.is_alive() and self.srv.proc is not None and self.srv.proc.poll() is None
+
+    def __enter__(self) -> Restarter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:
+            self._thread.join(30)
 
 
 # -- looking at the cluster directly ---------------------------------------------------------------

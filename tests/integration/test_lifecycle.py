@@ -9,7 +9,6 @@ the CLI runs as a subprocess; elsewhere the Python API does.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,6 +23,7 @@ from tests.integration.lifecycle_kit import (
     DB,
     NODES,
     RecordingClient,
+    Restarter,
     ca_file,
     cli,
     client,
@@ -248,31 +248,17 @@ def test_master_elsewhere_makes_stop_refuse_and_move_master_fixes_it(server) -> 
 
 @pytest.mark.parametrize("when", ["databases phase starts", "startDatabase sent"])
 def test_server_killed_mid_start_the_tool_reconnects_and_finishes(server, when: str) -> None:  # type: ignore[no-untyped-def]
-    port = server.port
-    killed = threading.Event()
-    restarted = threading.Event()
-
-    def restart_later() -> None:
-        time.sleep(0.3)  # the tool meets a dead server for a while
-        server.start(port=port)
-        restarted.set()
+    events: list[Event] = []
 
     def on_event(e: Event) -> None:
-        hit = (
-            (e.kind == "phase_start" and e.phase == "databases")
-            if when.startswith("databases")
-            else (e.kind == "action" and e.phase == "databases")
-        )
-        if hit and not killed.is_set():
-            server.kill9()
-            killed.set()
-            threading.Thread(target=restart_later, daemon=True).start()
         events.append(e)
+        if e.phase == "databases" and e.kind == ("phase_start" if when.startswith("databases") else "action"):
+            away.kill_now()
 
-    events: list[Event] = []
     c = client(server)
-    summary = start_cluster(c, options(server), sim_clock(server), on_event)
-    assert killed.is_set() and restarted.wait(30)
+    with Restarter(server) as away:
+        summary = start_cluster(c, options(server), sim_clock(server), on_event)
+        assert away.restarted()
     assert summary.ok, summary.error
     assert c.called("startDatabase") == [f"/db_{DB}"]  # sent once, not again after the restart
     assert snapshot(server)["db"] == ("running", "None", "Yes")
@@ -282,12 +268,10 @@ def test_server_killed_mid_start_the_tool_reconnects_and_finishes(server, when: 
 
 def test_start_waits_for_exaoperation_to_answer(server) -> None:  # type: ignore[no-untyped-def]
     clock = sim_clock(server)
-    server.kill9()  # the license server is still booting when the start begins
-    restarted = threading.Timer(0.5, lambda: server.start(port=server.port))
-    restarted.start()
     events: list[Event] = []
-    summary = start_cluster(client(server), options(server), clock, events.append)
-    restarted.join()
+    with Restarter(server, delay=0.5) as away:
+        away.kill_now()  # the license server is still booting when the start begins
+        summary = start_cluster(client(server), options(server), clock, events.append)
     assert summary.ok, summary.error
     waiting = [e for e in events if e.kind == "progress" and e.phase == "reachable" and "no answer yet" in e.message]
     assert 1 <= len(waiting) <= 3  # said when the reason changes, not on every poll
@@ -295,37 +279,25 @@ def test_start_waits_for_exaoperation_to_answer(server) -> None:  # type: ignore
 
 
 class KillingClient(RecordingClient):
-    """Kills the server (kill -9) just before the first call of ``method`` goes out, and
-    starts it again on the same port a little later: that call never reaches the server."""
+    """Kills the server just before the first call of ``method`` goes out (the Restarter
+    starts it again a little later): that call never reaches the server."""
 
-    def __init__(self, srv: ServerProcess, method: str) -> None:
+    def __init__(self, srv: ServerProcess, method: str, away: Restarter) -> None:
         super().__init__(srv.url, "admin", ADMIN_PASSWORD, ca_file=ca_file(srv))
-        self.srv, self.method = srv, method
-        self.killed = threading.Event()
-        self.restarted = threading.Event()
+        self.method, self.away = method, away
 
     def call(self, path: str, method: str, *args: Any, **kw: Any) -> Any:
-        if method == self.method and not self.killed.is_set():
-            with self._lock:
-                first = not self.killed.is_set()
-                self.killed.set()
-            if first:
-                self.srv.kill9()
-                threading.Thread(target=self._restart, daemon=True).start()
+        if method == self.method:
+            self.away.kill_now()
         return super().call(path, method, *args, **kw)
-
-    def _restart(self) -> None:
-        time.sleep(0.3)
-        self.srv.start(port=self.srv.port)
-        self.restarted.set()
 
 
 @pytest.mark.parametrize("method", ["startupNode", "startEXAStorage", "startDatabase"])
 def test_server_killed_as_an_action_goes_out_the_tool_observes_and_sends_it_again(server, method: str) -> None:  # type: ignore[no-untyped-def]
-    c = KillingClient(server, method)
     events: list[Event] = []
-    summary = start_cluster(c, options(server), sim_clock(server), events.append)
-    assert c.killed.is_set() and c.restarted.wait(30)
+    with Restarter(server) as away:
+        summary = start_cluster(KillingClient(server, method, away), options(server), sim_clock(server), events.append)
+        assert away.restarted()
     assert summary.ok, summary.error
     assert any(e.kind == "warning" and f"no answer to {method}" in e.message for e in events)
     assert snapshot(server)["db"] == ("running", "None", "Yes")
@@ -339,10 +311,10 @@ def test_server_killed_as_an_action_goes_out_the_tool_observes_and_sends_it_agai
 @pytest.mark.parametrize("method", ["stopEXAStorage", "shutdownNode"])  # stopDatabase: as startDatabase
 def test_server_killed_as_a_stop_action_goes_out_the_tool_observes_and_sends_it_again(server, method: str) -> None:  # type: ignore[no-untyped-def]
     start(server)
-    c = KillingClient(server, method)
     events: list[Event] = []
-    summary = stop_cluster(c, options(server), sim_clock(server), events.append)
-    assert c.killed.is_set() and c.restarted.wait(30)
+    with Restarter(server) as away:
+        summary = stop_cluster(KillingClient(server, method, away), options(server), sim_clock(server), events.append)
+        assert away.restarted() or server.proc.poll() == 0  # back, or already halted by the stop
     assert summary.ok, summary.error
     assert any(e.kind == "warning" and f"no answer to {method}" in e.message for e in events)
     assert server.wait_exit() == 0
