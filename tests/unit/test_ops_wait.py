@@ -57,7 +57,7 @@ def test_backoff_interval_stays_within_its_bounds(
     interval = b.next(previous, elapsed)
     assert interval >= first  # never spins
     assert interval <= cap  # never sleeps past the cap
-    assert interval <= max(first, fraction * elapsed)  # overshoots a target by about `fraction` at most
+    assert interval <= max(first, b.fine, fraction * elapsed)  # overshoots by about `fraction` (or `fine`)
     assert interval <= max(first, previous * factor)  # grows by `factor` at most
 
 
@@ -106,7 +106,7 @@ def test_wait_until_timeout_names_what_it_waited_for_and_what_it_saw_last() -> N
     assert max(ctx.clock.sleeps) <= 5.0 and min(ctx.clock.sleeps) > 0
 
 
-def test_progress_starts_the_intervals_over() -> None:
+def test_progress_brings_the_interval_back_to_fine() -> None:
     ctx = Ctx()
     looks = 0
 
@@ -119,7 +119,7 @@ def test_progress_starts_the_intervals_over() -> None:
     sleeps, b = ctx.clock.sleeps, ctx.backoff
     assert sleeps[0] == pytest.approx(b.first)
     assert sleeps[198] == pytest.approx(b.cap)  # grown to the cap while nothing moved
-    assert sleeps[199] <= b.first * b.factor  # right after the news: from the start again
+    assert sleeps[199] == pytest.approx(b.fine)  # right after the news: look again soon
     assert sleeps[199:210] == sorted(sleeps[199:210])  # and growing again
     assert [e[2] for e in ctx.events if e[0] == "progress"] == ["look 1", "look 200"]
 

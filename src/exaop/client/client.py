@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from xml.parsers.expat import ExpatError
 
 
 class ClientError(Exception):
@@ -198,6 +199,9 @@ class ExaClient:
                         "pass --ca-file FILE, or --insecure to skip the check"
                     ) from None
                 problem = f"{type(e).__name__}: {e}"
+            except ExpatError:  # the answer was cut off: the server went away while it answered
+                self._drop(path, timeout)
+                problem = "the answer was cut off"
             if retry_until is None or self._monotonic() + delay > retry_until:
                 raise Unreachable(f"{self.base}{path}: {method} got no answer ({problem})")
             self._sleep(delay)

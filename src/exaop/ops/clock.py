@@ -47,11 +47,20 @@ class SimulationClock:
 
     Uses its own client (the simulation object needs the Master role), so its calls are
     not counted with the procedure's.
+
+    A call that answers once something is done (``startEXAStorage``) answers while the
+    clock is moved past that moment. So after a move that made something happen, the
+    clock asks the server once more (by then the server has sent such answers: it
+    answers in order) and gives them ``settle`` real seconds to arrive, as they would on
+    a running clock. Without that the procedure would move the clock on while they travel.
     """
 
-    def __init__(self, client: ExaClient) -> None:
+    def __init__(self, client: ExaClient, settle: float = 0.05) -> None:
         self.client = client
-        self._now = float(client.call("/simulation", "getClock", retry_until=time.monotonic() + 30)["now"])
+        self.settle = settle
+        clock = client.call("/simulation", "getClock", retry_until=time.monotonic() + 30)
+        self._now = float(clock["now"])
+        self._next = float(clock.get("next_deadline") or 0)
 
     def now(self) -> float:
         return self._now
@@ -60,6 +69,11 @@ class SimulationClock:
         try:
             clock = self.client.call("/simulation", "advanceClock", float(max(0.0, seconds)))
             self._now = float(clock["now"])
+            fired = 0 < self._next <= self._now  # something became due during this sleep
+            self._next = float(clock.get("next_deadline") or 0)
+            if fired:
+                self.client.call("/simulation", "getClock")
+                time.sleep(self.settle)
         except Unreachable:
             # the server is away (restarting): its time cannot move; wait a little for real
             time.sleep(min(seconds, 0.05))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ RUNNING = "Running"
 TRANSITIONAL = ("Booting", "Shutting down")
 BOOT_DONE = re.compile(r"Boot process finished after \d+ seconds")
 POWERED_OFF = re.compile(r"powered off", re.IGNORECASE)
-SWEEP_WHEN_SILENT = 300.0  # clock seconds without news before every pending node is asked again
+SWEEP_WHEN_SILENT = 300.0  # clock seconds without news before everything still awaited is asked again
 
 
 def node_status(run: Run, node: str) -> str:
@@ -77,6 +78,7 @@ class LogFeed:
         self.path = f"/{service}"
         self.tag = f"exaop-{uuid.uuid4().hex[:12]}"
         self.alive = True
+        self._systems: set[str] | None = None
         self.poll()  # drain what happened before: only news from now on
 
     @classmethod
@@ -105,9 +107,59 @@ class LogFeed:
         entries = answer[2] if isinstance(answer, list) and len(answer) == 3 else []
         return [e for e in entries if isinstance(e, dict)]
 
+    def shows(self, system: str) -> bool:
+        """Whether the service shows the messages of ``system`` (a database's name, 'Storage', ...)."""
+        if self._systems is None:
+            try:
+                props = self.run.read(self.path, "getProperties")
+            except ServerFault:
+                props = {}
+            props = props if isinstance(props, dict) else {}
+            self._systems = {str(s) for key in ("exaclusteros_services", "exasolution_systems")
+                             for s in props.get(key) or []}  # fmt: skip
+        return system in self._systems
+
+
+class News:
+    """Which of the objects still awaited to ask about again on this poll.
+
+    Those the log feed has a message about (``about`` names the object an entry is about);
+    every one without a feed, or when the feed's service does not show it (``unseen``); and
+    every one after SWEEP_WHEN_SILENT clock seconds without news, in case the log missed
+    something. So a poll costs one call, plus one look per object that did something.
+    """
+
+    def __init__(
+        self, run: Run, feed: LogFeed | None, about: Callable[[dict[str, Any]], Any], unseen: Iterable[str] = ()
+    ) -> None:
+        self.run = run
+        self.feed = feed
+        self.about = about
+        self.unseen = set(unseen)
+        self.last_news = run.clock.now()
+
+    def due(self, awaited: Iterable[str]) -> list[str]:
+        awaited = sorted(awaited)
+        if self.feed is None or not self.feed.alive:
+            return awaited
+        now = self.run.clock.now()
+        named = {self.about(e) for e in self.feed.poll()}
+        if named & set(awaited):
+            self.last_news = now
+        elif now - self.last_news >= SWEEP_WHEN_SILENT:
+            self.last_news = now
+            return awaited
+        return [n for n in awaited if n in named or n in self.unseen]
+
 
 class NodeWatcher:
-    """Observes a set of nodes until all are online (or all offline)."""
+    """Observes a set of nodes until all are online (or all offline).
+
+    With a log feed, a node's own message ('Boot process finished after N seconds', 'Node
+    n0011 is powered off') is the observation, as the seed article advises: a poll is one
+    call whatever the cluster's size. Nodes are asked one by one only without a feed, or
+    after SWEEP_WHEN_SILENT clock seconds without news, in case the log missed something.
+    """
 
     def __init__(self, run: Run, nodes: list[str], online: bool, feed: LogFeed | None, known: dict[str, str]) -> None:
         self.run = run
@@ -118,6 +170,7 @@ class NodeWatcher:
         self.pending = {n for n in nodes if not self._reached(known.get(n, "Unknown"))}
         self.last_news = run.clock.now()
         self.pattern = BOOT_DONE if online else POWERED_OFF
+        self.reported = RUNNING if online else "Powered off"  # what the message says the node is now
 
     def _reached(self, status: str) -> bool:
         return status == RUNNING if self.online else is_offline(status)
@@ -132,10 +185,12 @@ class NodeWatcher:
         now = self.run.clock.now()
         if self.feed is not None and self.feed.alive:
             news = {e.get("node") for e in self.feed.poll() if self.pattern.search(str(e.get("message", "")))}
-            candidates = sorted(n for n in news if n in self.pending)
-            if candidates:
+            arrived = news & self.pending
+            if arrived:
                 self.last_news = now
-                self._confirm(candidates)
+                for node in arrived:
+                    self.status[node] = self.reported
+                self.pending -= arrived
             elif now - self.last_news >= SWEEP_WHEN_SILENT:
                 self.last_news = now
                 self._confirm(sorted(self.pending))

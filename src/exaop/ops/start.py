@@ -16,6 +16,7 @@ from exaop.ops.events import EventSink
 from exaop.ops.observe import (
     RUNNING,
     LogFeed,
+    News,
     NodeWatcher,
     db_state,
     is_offline,
@@ -52,8 +53,9 @@ def reachable(run: Run) -> str:
 
 def nodes_online(run: Run) -> str:
     ignore = set(run.opts.ignore_nodes)
-    nodes = [n for n in run.read("", "getNodeList") if n not in ignore]
-    unknown = ignore - set(run.read("", "getNodeList"))
+    listed = list(run.read("", "getNodeList"))
+    nodes = [n for n in listed if n not in ignore]
+    unknown = ignore - set(listed)
     if unknown:
         raise Refused(f"nodes: --ignore-nodes names unknown node(s): {', '.join(sorted(unknown))}")
     for n in sorted(ignore):
@@ -86,11 +88,13 @@ def storage_online(run: Run) -> str:
         run.emit("plan", "storage", "would start EXAStorage" + (f" ignoring {', '.join(ignore)}" if ignore else ""))
         return "planned"
     args = (ignore,) if ignore else ()
-    # startEXAStorage answers once storage is up: send it aside and watch the services meanwhile
+    # startEXAStorage answers once storage is up: send it aside, and look at the services once it has
     call = LongCall(run, "storage", "/storage", "startEXAStorage", *args, timeout=run.opts.timeout("storage"))
     run.emit("action", "storage", "startEXAStorage" + (f" ignoring {', '.join(ignore)}" if ignore else ""))
 
     def observe() -> Observation:
+        if not call.future.done():  # its answer is the news: nothing to ask meanwhile
+            return Observation(False, "waiting for startEXAStorage to answer")
         states = service_states(run)
         call.check(needed=states.get("Storaged") != "OK")
         bad = [f"{k} {v}" for k, v in states.items() if v != "OK"]
@@ -103,6 +107,7 @@ def storage_online(run: Run) -> str:
 
 def databases_running(run: Run) -> str:
     names = list(run.read("", "getDatabaseList"))
+    feed = None if run.dry_run else LogFeed.open(run)  # from now on, a database's messages say when to look
     states = {n: db_state(run, n) for n in names}
     to_start, not_created = [], []
     for n, s in states.items():
@@ -119,19 +124,20 @@ def databases_running(run: Run) -> str:
         if to_start:
             run.emit("plan", "databases", f"would start {', '.join(to_start)}", databases=to_start)
         return "planned"
+    news = News(run, feed, about=lambda e: e.get("system"), unseen=[n for n in wanted if not (feed and feed.shows(n))])
     run.act_each("databases", "startDatabase", to_start, lambda n: run.act(f"/db_{n}", "startDatabase"),
                  needed=lambda n: db_state(run, n).state == "setup", key="database")  # fmt: skip
     started_at = {n: run.clock.now() for n in to_start}
     seen_starting: set[str] = set()
+    ready: set[str] = {n for n in wanted if states[n].connectible}
 
     def observe() -> Observation:
-        ready = []
-        for n in wanted:
+        for n in news.due(n for n in wanted if n not in ready):
             s = db_state(run, n)
             if s.state in ("starting", "running"):
                 seen_starting.add(n)
             if s.connectible:
-                ready.append(n)
+                ready.add(n)
             elif s.state == "setup" and not s.busy and n in started_at and (
                 n in seen_starting or run.clock.now() - started_at[n] > 60
             ):

@@ -14,6 +14,7 @@ from exaop.ops.events import EventSink
 from exaop.ops.observe import (
     RUNNING,
     LogFeed,
+    News,
     NodeWatcher,
     db_state,
     is_offline,
@@ -67,6 +68,7 @@ def master_on_license_server(run: Run) -> str:
 
 def databases_stopped(run: Run) -> str:
     names = list(run.read("", "getDatabaseList"))
+    feed = None if run.dry_run else LogFeed.open(run)  # from now on, a database's messages say when to look
     states = {n: db_state(run, n) for n in names}
     to_stop, to_force = [], []
     for n, s in states.items():
@@ -92,8 +94,13 @@ def databases_stopped(run: Run) -> str:
         run.act_each("stop_databases", method, dbs, lambda n, m=method: run.act(f"/db_{n}", m),
                      needed=lambda n: db_state(run, n).state in ("running", "starting"), key="database")  # fmt: skip
 
+    news = News(run, feed, about=lambda e: e.get("system"), unseen=[n for n in names if not (feed and feed.shows(n))])
+    down = {n for n, s in states.items() if s.state in ("setup", "none")}
+
     def observe() -> Observation:
-        down = [n for n in names if db_state(run, n).state in ("setup", "none")]
+        for n in news.due(n for n in names if n not in down):
+            if run.read(f"/db_{n}", "getDatabaseState") in ("setup", "none"):
+                down.add(n)
         waiting = [n for n in names if n not in down]
         summary = f"databases stopped {len(down)}/{len(names)}" + (
             f"; waiting for {', '.join(waiting)}" if waiting else ""
@@ -115,6 +122,8 @@ def storage_stopped(run: Run) -> str:
     run.emit("action", "stop_storage", "stopEXAStorage")
 
     def observe() -> Observation:
+        if not call.future.done():  # it answers once storage has stopped: nothing to ask meanwhile
+            return Observation(False, "waiting for stopEXAStorage to answer")
         state = service_states(run).get("Storaged", "?")
         call.check(needed=state == "OK")
         summary = f"Storaged {state}" + (f" ({call.note})" if call.note else "")

@@ -13,16 +13,21 @@ from exaop.ops.errors import AuthFailed, WaitTimeout
 @dataclass(frozen=True)
 class Backoff:
     """Poll intervals: start at ``first``, grow by ``factor`` up to ``cap``, but never more
-    than ``fraction`` of the time waited so far, so a wait overshoots its target by at most
-    about that fraction. Progress starts the intervals over."""
+    than ``fraction`` of the time waited so far, or ``fine``, whichever is more: a wait
+    overshoots its target by at most about that fraction, or ``fine`` seconds. Polls that
+    would only save overshoots under ``fine`` are not worth their calls: at ``first`` they
+    were a third of a small cluster's stop (bench/lifecycle.py). Progress brings the
+    interval back to ``fine``: news are looked at again soon, without polling every
+    ``first`` seconds while they keep coming (a thousand nodes finish their boots)."""
 
     first: float = 0.2
     factor: float = 1.5
     cap: float = 5.0
     fraction: float = 0.04
+    fine: float = 1.0
 
     def next(self, previous: float, elapsed: float) -> float:
-        return max(self.first, min(previous * self.factor, self.cap, self.fraction * elapsed))
+        return max(self.first, min(previous * self.factor, self.cap, max(self.fine, self.fraction * elapsed)))
 
 
 @dataclass
@@ -79,12 +84,12 @@ def wait_until(
                 return obs
             if obs.progress != last_progress:
                 last_progress = obs.progress
-                interval = policy.first
+                interval = min(interval, policy.fine)
                 ctx.emit("progress", phase, obs.summary, **(obs.data or {}))
         now = clock.now()
         if now >= deadline:
             raise WaitTimeout(
                 f"{phase}: timed out after {fmt_duration(timeout)} waiting for {what}; last seen: {last_seen}"
             )
-        interval = policy.next(interval, now - start)
         clock.sleep(min(interval, deadline - now))
+        interval = policy.next(interval, clock.now() - start)
