@@ -65,7 +65,7 @@ def test_cold_start_then_full_stop(server_factory) -> None:  # type: ignore[no-u
     assert srv.wait_exit() == 0  # the license server is halted: EXAoperation has ended
     assert any("EXAoperation halted" in line for line in srv.output), srv.output
     phases = [e["phase"] for e in stopped.events() if e["kind"] == "phase_end"]
-    assert phases == ["master", "stop_databases", "stop_storage", "stop_nodes", "license_servers"]
+    assert phases == ["master", "nodes_check", "stop_databases", "stop_storage", "stop_nodes", "license_servers"]
 
     # the license server back on: the rest of the cluster is as the stop left it
     again = ServerProcess(srv.state_dir, speed=0).start()
@@ -159,6 +159,7 @@ def test_boot_hang_times_out_naming_the_node_then_ignore_nodes_completes(server)
     refused = cli(server, "stop")
     assert refused.code == 4, refused
     assert "n0012 still booting" in refused.err and "--force" in refused.err
+    assert snapshot(server)["db"] == ("running", "None", "Yes")  # refused before anything was stopped
     forced = cli(server, "stop", "--force", "--json")
     assert forced.code == 0, forced
     assert "poweroffNode n0012" in [e["message"] for e in forced.events() if e["kind"] == "action"]

@@ -142,3 +142,10 @@ def test_toml_config_with_the_seeds_plugin_step(server, tmp_path: Path) -> None:
     c = server.proxy()
     for node in ["n0010", *NODES]:
         assert "vmtoolsd is running" in c.callPlugin(plugin, node, "STATUS")[1]
+
+    # a second start on the running cluster restarts nothing: the daemons already run
+    again = cli(
+        None, "start", "--json", "--config", str(toml), "--simulated-clock", env={"EXAOP_PASSWORD": ADMIN_PASSWORD}
+    )
+    assert again.code == 0, again
+    assert [e for e in again.events() if e["kind"] == "action"] == []

@@ -61,6 +61,7 @@ class Run:
         self._t0_clock = self.clock.now()
         self._calls0 = client.calls
         self.summary = Summary(procedure)
+        self.booted_nodes: list[str] = []  # nodes this run powered on
 
     # -- events --------------------------------------------------------------------------
 

@@ -72,6 +72,7 @@ def nodes_online(run: Run) -> str:
         if to_start:
             run.emit("plan", "nodes", f"would power on {len(to_start)} node(s): {', '.join(to_start)}", nodes=to_start)
         return "planned"
+    run.booted_nodes = list(to_start)
     run.act_each("nodes", "startupNode", to_start, lambda n: run.act("", "startupNode", n),
                  needed=lambda n: is_offline(node_status(run, n)), key="node")  # fmt: skip
     watcher = NodeWatcher(run, nodes, online=True, feed=feed, known=status)
@@ -177,7 +178,10 @@ def plugins_started(run: Run) -> str:
             run.emit("plan", "plugins", f"would restart {step.plugin} on {', '.join(step.restart_on) or 'no node'}"
                      + (" and start it wherever it is not running" if step.ensure_running else ""))  # fmt: skip
             continue
-        for node in step.restart_on:
+        # restarting on the license server matters after the nodes booted (the seed's PID namespace);
+        # on a cluster that was already up, a re-run leaves running daemons alone
+        restart_on = step.restart_on if run.booted_nodes else []
+        for node in restart_on:
             for command in ("STOP", "START"):
                 rc, out = _plugin(run, step.plugin, node, command)
                 run.emit("action", "plugins", f"{step.plugin} {command} on {node}: rc {rc}", node=node, output=out)

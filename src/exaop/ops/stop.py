@@ -32,9 +32,11 @@ def stop_cluster(
     run = Run("stop", client, opts, clock, on_event)
     try:
         run.phase("master", "EXAoperation master on the license server", lambda: master_on_license_server(run))
+        nodes: dict[str, str] = {}
+        run.phase("nodes_check", "no database node in the middle of a boot", lambda: nodes_checked(run, nodes))
         run.phase("stop_databases", "databases idle and stopped", lambda: databases_stopped(run))
         run.phase("stop_storage", "EXAStorage stopped", lambda: storage_stopped(run))
-        run.phase("stop_nodes", "database nodes shut down", lambda: nodes_off(run))
+        run.phase("stop_nodes", "database nodes shut down", lambda: nodes_off(run, nodes))
         run.phase("license_servers", "license server(s) shut down last", lambda: license_servers_off(run))
     except OpsError as e:
         return run.finish(e)
@@ -133,14 +135,25 @@ def storage_stopped(run: Run) -> str:
     return "EXAStorage stopped"
 
 
-def nodes_off(run: Run) -> str:
+def nodes_checked(run: Run, status: dict[str, str]) -> str:
+    """Look at the nodes before anything is stopped, so a refusal leaves the cluster whole."""
     ignore = set(run.opts.ignore_nodes)
     nodes = [n for n in run.read("", "getNodeList") if n not in ignore]
-    feed = None if run.dry_run else LogFeed.open(run)
-    status = node_statuses(run, nodes)
+    status.update(node_statuses(run, nodes))
     booting = [n for n in nodes if status[n] == "Booting"]
     if booting and not run.opts.force:
-        raise Refused(f"stop_nodes: {', '.join(booting)} still booting; wait, or pass --force to power them off")
+        raise Refused(f"nodes_check: {', '.join(booting)} still booting; wait, or pass --force to power them off")
+    running = sum(1 for n in nodes if status[n] == RUNNING)
+    return f"{running}/{len(nodes)} node(s) running" + (f", {len(booting)} booting" if booting else "")
+
+
+def nodes_off(run: Run, status: dict[str, str]) -> str:
+    """Shut down the nodes seen by nodes_check (nodes do not start by themselves meanwhile)."""
+    nodes = list(status)
+    feed = None if run.dry_run else LogFeed.open(run)
+    for n in [n for n in nodes if status[n] == "Booting"]:
+        status[n] = node_status(run, n)  # a boot may have finished while databases stopped
+    booting = [n for n in nodes if status[n] == "Booting"]
     to_stop = [n for n in nodes if status[n] == RUNNING]
     if run.dry_run:
         if to_stop:
