@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from types import CoroutineType
 from typing import Any
 
 from exaop.engine.runtime import Runtime
@@ -24,7 +25,7 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-_XML = [(b"content-type", b"text/xml; charset=utf-8")]
+_XML = (b"content-type", b"text/xml; charset=utf-8")
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
@@ -67,38 +68,43 @@ class XmlRpcApp:
         self.requests = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
+        kind = scope["type"]
+        if kind != "http":
+            if kind == "lifespan":
+                await self._lifespan(receive, send)
             return
         if scope["method"] != "POST":
             await _text(send, 405, "EXAoperation XML-RPC: POST an XML-RPC call to /cluster1", [(b"allow", b"POST")])
             return
-        authorization = None
-        length = 0
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value
-            elif name == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    length = 0
+        headers = dict(scope["headers"])  # a repeated header: the last one counts
+        authorization = headers.get(b"authorization")
+        try:
+            length = int(headers.get(b"content-length", 0))
+        except ValueError:
+            length = 0
         if length > MAX_BODY:
             await _text(send, 413, f"request body over {MAX_BODY} bytes")
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        body = message.get("body", b"")
+        if message.get("more_body", False) or len(body) > MAX_BODY:  # the usual call comes in one piece
+            chunks = [body]
+            size = len(body)
             more = message.get("more_body", False)
-            if len(body) > MAX_BODY:
+            while size <= MAX_BODY and more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                chunks.append(chunk)
+                size += len(chunk)
+                more = message.get("more_body", False)
+            if size > MAX_BODY:
                 await _text(send, 413, f"request body over {MAX_BODY} bytes")
                 return
+            body = b"".join(chunks)
 
         user = self.auth.cached(authorization) if authorization else None
         if user is None:
@@ -115,7 +121,9 @@ class XmlRpcApp:
         method = "?"
         try:
             method, params = parse_call(body)
-            result = await self.dispatcher.call(scope["path"], method, params, user)
+            result = self.dispatcher.call(scope["path"], method, params, user)
+            if type(result) is CoroutineType:
+                result = await result
             out = dump_result(result)
         except BadRequest as e:
             out = dump_fault(faults.BAD_REQUEST, f"BadRequest: {e}")
@@ -123,7 +131,10 @@ class XmlRpcApp:
             out = dump_fault(*faults.fault_for(e, method))
         finally:
             rt.commit()
-        await _respond(send, 200, out, _XML)
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [_XML, (b"content-length", b"%d" % len(out))]}
+        )
+        await send({"type": "http.response.body", "body": out})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

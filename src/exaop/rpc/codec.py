@@ -29,8 +29,25 @@ def parse_call(body: bytes) -> tuple[str, tuple[Any, ...]]:
     return method, params
 
 
+_HEAD = b"<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n"
+_TAIL = b"</param>\n</params>\n</methodResponse>\n"
+
+
 def dump_result(value: Any) -> bytes:
+    # Most calls answer one string, int or boolean: write those directly, byte for byte what
+    # xmlrpc.client.dumps writes for them (same escaping, same errors); the rest goes there.
+    kind = type(value)
+    if kind is str:
+        text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return b"".join((_HEAD, b"<value><string>", text.encode("utf-8"), b"</string></value>\n", _TAIL))
+    if kind is bool:
+        return _BOOL[value]
+    if kind is int and xmlrpc.client.MININT <= value <= xmlrpc.client.MAXINT:
+        return b"".join((_HEAD, b"<value><int>", str(value).encode(), b"</int></value>\n", _TAIL))
     return xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True).encode("utf-8")
+
+
+_BOOL = {v: xmlrpc.client.dumps((v,), methodresponse=True, allow_none=True).encode("utf-8") for v in (False, True)}
 
 
 def dump_fault(code: int, text: str) -> bytes:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from exaop.model.users import User
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
     runtime: Runtime
     user: User
@@ -31,37 +31,58 @@ class Context:
         return "/" + "/".join(self.path)
 
 
+#: how many (URL path, method name) splits are remembered; clients use a handful
+SPLIT_CACHE_SIZE = 1024
+
+
 class Dispatcher:
     def __init__(self, runtime: Runtime, root: ObjectType) -> None:
         self.runtime = runtime
         self.root = root
+        self._splits: dict[tuple[str, str], tuple[list[str], list[str], str]] = {}
+
+    def _split(self, url_path: str, method_name: str) -> tuple[list[str], list[str], str]:
+        """Path parts, then the child names to walk and the method (pure string work, remembered)."""
+        key = (url_path, method_name)
+        split = self._splits.get(key)
+        if split is None:
+            parts = [p for p in url_path.split("/") if p]
+            names = method_name.split(".")
+            if len(names) > 1 and names[0] == "system":
+                names = names[1:]  # system.listMethods and friends
+            split = (parts, parts[1:] + names[:-1], names[-1])
+            if len(url_path) + len(method_name) <= 200:  # never hold on to big client strings
+                if len(self._splits) >= SPLIT_CACHE_SIZE:
+                    self._splits.clear()
+                self._splits[key] = split
+        return split
 
     def resolve(self, url_path: str, method_name: str, user: User) -> tuple[Context, Any, Method]:
         cluster = self.runtime.cluster
-        parts = [p for p in url_path.split("/") if p]
+        parts, walk, last = self._split(url_path, method_name)
         if not parts or parts[0] != cluster.name:
             raise NotFound(f"Object {url_path} not found; the cluster is at /{cluster.name}")
-        names = method_name.split(".")
-        if len(names) > 1 and names[0] == "system":
-            names = names[1:]  # system.listMethods and friends
         ctx = Context(self.runtime, user, [cluster.name], self.root)
         obj: Any = cluster
-        for child in parts[1:] + names[:-1]:
+        for child in walk:
             found = ctx.type.child(ctx, obj, child) if ctx.type.child else None
             if found is None:
                 raise NotFound(f"Object {child} not found in {ctx.url_path}")
             ctx.type, obj = found
             ctx.path.append(child)
-        method = ctx.type.lookup(names[-1], cluster)
+        method = ctx.type.lookup(last, cluster)
         if method is None:
-            raise NotFound(f"Object {names[-1]} not found: {ctx.url_path} has no method of that name")
+            raise NotFound(f"Object {last} not found: {ctx.url_path} has no method of that name")
         ctx.method = method.name
         return ctx, obj, method
 
-    async def call(self, url_path: str, method_name: str, args: tuple[Any, ...], user: User) -> Any:
+    def call(self, url_path: str, method_name: str, args: tuple[Any, ...], user: User) -> Any:
+        """Route, check the caller's role and the arguments, call the method.
+
+        An async method's coroutine is returned unawaited (the caller awaits it), so that the
+        usual, synchronous method costs no coroutine of its own.
+        """
         ctx, obj, method = self.resolve(url_path, method_name, user)
         self.runtime.cluster.users.authorize(user, ctx.path, method.permission, method.name)
         method.check_args(args)
-        if method.is_async:
-            return await method.fn(ctx, obj, *args)
         return method.fn(ctx, obj, *args)

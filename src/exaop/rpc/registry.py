@@ -40,10 +40,14 @@ class Method:
     aliases: tuple[str, ...] = ()
     #: whether the method exists on this cluster (e.g. only in some EXAoperation dialects)
     available: Callable[[Any], bool] | None = None
+    #: how many params are not optional (computed once, checked on every call)
+    required: int = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.required = sum(1 for p in self.params if not p.optional)
 
     def check_args(self, args: tuple[Any, ...]) -> None:
-        required = sum(1 for p in self.params if not p.optional)
-        if not required <= len(args) <= len(self.params):
+        if not self.required <= len(args) <= len(self.params):
             names = ", ".join(p.name + ("?" if p.optional else "") for p in self.params) or "no arguments"
             raise UsageError(f"{self.name} takes ({names}); {len(args)} argument(s) given")
         for value, p in zip(args, self.params, strict=False):
