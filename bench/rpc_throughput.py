@@ -287,6 +287,37 @@ def ensure_wrk() -> None:
         raise SystemExit("wrk is still missing after apt-get install")
 
 
+def _cpu_times() -> dict[str, tuple[int, int]]:
+    """Per core: (idle + iowait jiffies, all jiffies), from /proc/stat."""
+    out = {}
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("cpu") and line[3].isdigit():
+                    name, *fields = line.split()
+                    values = [int(v) for v in fields]
+                    out[name] = (values[3] + values[4], sum(values))
+    except OSError:
+        pass
+    return out
+
+
+def wait_quiet(limit: float, cpus: list[str], threshold: float = 0.9) -> str:
+    """Wait up to ``limit`` seconds for the cores to be idle (other work skews the figures).
+
+    Returns how idle they were over the last 2 s, e.g. ``cpu0 99% cpu1 97% idle``.
+    """
+    deadline = time.monotonic() + limit
+    while True:
+        before = _cpu_times()
+        time.sleep(2)
+        after = _cpu_times()
+        idle = {c: (after[c][0] - before[c][0]) / max(1, after[c][1] - before[c][1]) for c in cpus if c in after}
+        text = " ".join(f"{c} {v:.0%}" for c, v in idle.items()) + " idle"
+        if all(v >= threshold for v in idle.values()) or time.monotonic() >= deadline:
+            return text if all(v >= threshold for v in idle.values()) else text + " (busy: figures skewed)"
+
+
 def versions() -> str:
     out = [f"python {platform.python_version()}"]
     for mod in ("uvicorn", "uvloop", "httptools"):
@@ -335,6 +366,8 @@ def measure(args: argparse.Namespace) -> int:
                 kind = {"ceiling": "ceiling", "stdlib-1.1": "stdlib11", "stdlib-1.0": "stdlib10"}[name]
                 argv = [*pin, sys.executable, me, "--serve", kind, "--port", str(port)]
                 ready = r"ready on \S+"
+            quiet = wait_quiet(args.wait_quiet, [f"cpu{args.server_cpu}", f"cpu{args.wrk_cpu}"])
+            print(f"  {name}: before start, {quiet}", flush=True)
             proc = Proc(argv, tmpdir / f"{name}.stderr")
             try:
                 proc.ready(ready)
@@ -391,6 +424,8 @@ def main() -> int:
                    help="which servers, comma-separated (default exaop,ceiling,stdlib-1.1,stdlib-1.0)")  # fmt: skip
     p.add_argument("--server-cpu", default="0", help="core for the server (default 0)")
     p.add_argument("--wrk-cpu", default="1", help="core for wrk (default 1)")
+    p.add_argument("--wait-quiet", type=float, default=30.0,
+                   help="before each server, wait up to this long for idle cores (default 30 s)")  # fmt: skip
     p.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
     p.add_argument("--serve", choices=["stdlib10", "stdlib11", "ceiling"], help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
