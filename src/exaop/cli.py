@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from exaop import __version__
 def _serve(args: argparse.Namespace) -> int:
     from exaop.engine.profile import ProfileError
     from exaop.model.errors import UsageError
-    from exaop.server import ControlPlane, ServeOptions
+    from exaop.server import ControlPlane, ServeOptions, run_event_loop
     from exaop.store import StoreError
 
     opts = ServeOptions(
@@ -62,7 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"exaop listening on {url}", flush=True)
 
     try:
-        asyncio.run(plane.run(on_ready=ready))
+        run_event_loop(plane.run(on_ready=ready))
     except OSError as e:
         print(f"exaop serve: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
         return 1

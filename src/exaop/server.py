@@ -9,9 +9,10 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -21,6 +22,7 @@ from exaop.rpc.app import XmlRpcApp
 from exaop.tls import ensure_self_signed
 
 log = logging.getLogger("exaop.server")
+T = TypeVar("T")
 
 
 @dataclass
@@ -159,7 +161,7 @@ class ControlPlane:
     def start_in_thread(self) -> str:
         def target() -> None:
             with contextlib.suppress(Exception):
-                asyncio.run(self.run())
+                run_event_loop(self.run())
 
         self._thread = threading.Thread(target=target, name="exaop-serve", daemon=True)
         self._thread.start()
@@ -172,6 +174,16 @@ class ControlPlane:
         self.stop()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+def run_event_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run on uvloop when it is installed (uvicorn's loop setting only applies to its own run())."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
 
 
 def _have_uvloop() -> bool:

@@ -24,6 +24,7 @@ from exaop.model.users import User
 from exaop.store import Store
 
 log = logging.getLogger("exaop.runtime")
+_UNARMED = object()
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Runtime:
         self.on_halt: Callable[[str], None] | None = None
         self._waiters: list[_Waiter] = []
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._armed_for: object = _UNARMED  # the deadline the timer was last set for
         self.halted = False
         self.stopping = ""  # why the server stops; calls no longer wait for states then
 
@@ -127,6 +128,7 @@ class Runtime:
 
     def advance_clock(self, seconds: float) -> float:
         self.clock.advance(seconds)
+        self._armed_for = _UNARMED  # the real delay to the next deadline changed
         self.sync()
         self.commit()
         if self.store is not None:  # even when nothing fell due: the time moved lasts a crash
@@ -160,16 +162,16 @@ class Runtime:
             return None
 
     def _rearm(self) -> None:
+        due = self.cluster.next_deadline()
+        if due == self._armed_for:  # the common case, once per request: nothing to do
+            return
         loop = self._loop()
         if loop is None:
-            return
-        due = self.cluster.next_deadline()
-        if due == self._timer_at and self._timer is not None:
             return
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._timer_at = due
+        self._armed_for = due
         if due is None:
             return
         delay = self.clock.real_delay(due - self.clock.now())
@@ -179,7 +181,7 @@ class Runtime:
 
     def _tick(self) -> None:
         self._timer = None
-        self._timer_at = None
+        self._armed_for = _UNARMED
         try:
             self.sync()
             self.commit()

@@ -36,7 +36,6 @@ class Method:
     help: str
     params: list[Param]
     returns: str
-    is_async: bool
     aliases: tuple[str, ...] = ()
     #: whether the method exists on this cluster (e.g. only in some EXAoperation dialects)
     available: Callable[[Any], bool] | None = None
@@ -118,7 +117,7 @@ class ObjectType:
                 for p in list(sig.parameters.values())[2:]  # skip (ctx, obj)
             ]
             m = Method(name, fn, permission, inspect.cleandoc(help), params, returns,
-                       inspect.iscoroutinefunction(fn), aliases, available)  # fmt: skip
+                       aliases, available)  # fmt: skip
             for n in (name, *aliases):
                 assert n not in self.methods, f"{self.name}.{n} registered twice"
                 self.methods[n] = m

@@ -1,0 +1,105 @@
+"""The wire's fast paths behave exactly like the slow ones they replace."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import xmlrpc.client
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from exaop.engine.profile import default_profile
+from exaop.model import users as users_module
+from exaop.model.cluster import Cluster
+from exaop.model.users import User
+from exaop.rpc.auth import Authenticator
+from exaop.rpc.codec import dump_result, parse_call
+
+
+def slow(value: object) -> bytes:
+    return xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True).encode("utf-8")
+
+
+@given(st.one_of(st.text(), st.booleans(), st.integers(min_value=-(2**31), max_value=2**31 - 1)))
+def test_scalar_results_are_byte_identical_to_the_stdlib(value: object) -> None:
+    try:
+        expected = slow(value)
+    except Exception as e:  # e.g. lone surrogates: the same error either way
+        try:
+            dump_result(value)
+        except type(e):
+            return
+        raise AssertionError(f"{value!r}: the stdlib raises {e!r}, the fast path does not") from None
+    assert dump_result(value) == expected
+    xml_legal = not isinstance(value, str) or all(c in "\t\n" or ord(c) >= 0x20 for c in value)
+    if xml_legal and "\r" not in str(value) and "\ufffe" not in str(value) and "\uffff" not in str(value):
+        assert xmlrpc.client.loads(dump_result(value))[0] == (value,)
+
+
+def test_large_ints_and_containers_take_the_stdlib_path() -> None:
+    assert dump_result([1, "a", {"b": None}]) == slow([1, "a", {"b": None}])
+    try:
+        dump_result(2**40)
+    except OverflowError:
+        pass
+    else:  # pragma: no cover
+        raise AssertionError("an int beyond XML-RPC's range must be refused as the stdlib does")
+
+
+def test_parse_call_round_trip() -> None:
+    body = xmlrpc.client.dumps(("n0011", 1), "getHardwareInformation").encode()
+    assert parse_call(body) == ("getHardwareInformation", ("n0011", 1))
+
+
+def _cluster_with_user(password: str) -> tuple[Cluster, User]:
+    c = Cluster.from_profile(default_profile(), 1_000_000.0)
+    u = User(c, 1, "admin")
+    u.set_password(password)
+    c.users.load(u)
+    return c, u
+
+
+def _header(login: str, password: str) -> bytes:
+    return b"Basic " + base64.b64encode(f"{login}:{password}".encode())
+
+
+def test_concurrent_logins_with_one_header_cost_one_argon2_check(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    c, user = _cluster_with_user("secret-1")
+    calls = []
+    real = users_module.check_password
+
+    def counting(h: str, p: str) -> bool:
+        calls.append(p)
+        return real(h, p)
+
+    monkeypatch.setattr(users_module, "check_password", counting)
+
+    async def main() -> list[object]:
+        auth = Authenticator(c)
+        good = _header("admin", "secret-1")
+        results = await asyncio.gather(*(auth.authenticate(good) for _ in range(64)))
+        assert auth.cached(good) is user
+        return list(results)
+
+    assert asyncio.run(main()) == [user] * 64
+    assert len(calls) == 1
+
+
+def test_wrong_passwords_are_each_checked_and_logged_and_never_cached(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    c, user = _cluster_with_user("secret-1")
+
+    async def main() -> None:
+        auth = Authenticator(c)
+        bad = _header("admin", "wrong")
+        assert await asyncio.gather(*(auth.authenticate(bad) for _ in range(3))) == [None] * 3
+        assert auth.cached(bad) is None
+        good = _header("admin", "secret-1")
+        assert await auth.authenticate(good) is user
+        user.set_password("secret-2")  # a changed password ends the cached login at once
+        assert auth.cached(good) is None
+        assert await auth.authenticate(good) is None
+
+    asyncio.run(main())
+    failed = [e for e in c.logbook.entries if e.message == "failed login for user 'admin'"]
+    assert len(failed) == 4
