@@ -172,6 +172,15 @@ class Run:
 
     # -- phases --------------------------------------------------------------------------
 
+    def run_phases(self, *phases: tuple[str, str, Callable[[], str]]) -> Summary:
+        """The procedure: each phase in order; the first that cannot go on ends the run."""
+        try:
+            for name, title, fn in phases:
+                self.phase(name, title, fn)
+        except OpsError as e:
+            return self.finish(e)
+        return self.finish(None)
+
     def phase(self, name: str, title: str, fn: Callable[[], str]) -> None:
         """Run one phase: announce, run, time it; the phase returns a one-line outcome."""
         self.emit("phase_start", name, title)

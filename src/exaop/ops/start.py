@@ -11,7 +11,7 @@ from __future__ import annotations
 from exaop.client import ExaClient, ServerFault
 from exaop.ops.clock import ToolClock
 from exaop.ops.config import Options
-from exaop.ops.errors import Failed, OpsError, Refused
+from exaop.ops.errors import Failed, Refused
 from exaop.ops.events import EventSink
 from exaop.ops.observe import (
     RUNNING,
@@ -32,15 +32,13 @@ def start_cluster(
     client: ExaClient, opts: Options, clock: ToolClock | None = None, on_event: EventSink | None = None
 ) -> Summary:
     run = Run("start", client, opts, clock, on_event)
-    try:
-        run.phase("reachable", "EXAoperation answers", lambda: reachable(run))
-        run.phase("nodes", "database nodes powered on and online", lambda: nodes_online(run))
-        run.phase("storage", "EXAStorage online, all services OK", lambda: storage_online(run))
-        run.phase("databases", "databases accepting connections", lambda: databases_running(run))
-        run.phase("plugins", "plugin services started", lambda: plugins_started(run))
-    except OpsError as e:
-        return run.finish(e)
-    return run.finish(None)
+    return run.run_phases(
+        ("reachable", "EXAoperation answers", lambda: reachable(run)),
+        ("nodes", "database nodes powered on and online", lambda: nodes_online(run)),
+        ("storage", "EXAStorage online, all services OK", lambda: storage_online(run)),
+        ("databases", "databases accepting connections", lambda: databases_running(run)),
+        ("plugins", "plugin services started", lambda: plugins_started(run)),
+    )
 
 
 def reachable(run: Run) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from exaop.client import ExaClient, Unreachable
 from exaop.ops.clock import ToolClock
 from exaop.ops.config import Options
-from exaop.ops.errors import OpsError, Refused
+from exaop.ops.errors import Refused
 from exaop.ops.events import EventSink
 from exaop.ops.observe import (
     RUNNING,
@@ -30,17 +30,15 @@ def stop_cluster(
     client: ExaClient, opts: Options, clock: ToolClock | None = None, on_event: EventSink | None = None
 ) -> Summary:
     run = Run("stop", client, opts, clock, on_event)
-    try:
-        run.phase("master", "EXAoperation master on the license server", lambda: master_on_license_server(run))
-        nodes: dict[str, str] = {}
-        run.phase("nodes_check", "no database node in the middle of a boot", lambda: nodes_checked(run, nodes))
-        run.phase("stop_databases", "databases idle and stopped", lambda: databases_stopped(run))
-        run.phase("stop_storage", "EXAStorage stopped", lambda: storage_stopped(run))
-        run.phase("stop_nodes", "database nodes shut down", lambda: nodes_off(run, nodes))
-        run.phase("license_servers", "license server(s) shut down last", lambda: license_servers_off(run))
-    except OpsError as e:
-        return run.finish(e)
-    return run.finish(None)
+    nodes: dict[str, str] = {}  # what nodes_check saw, for stop_nodes
+    return run.run_phases(
+        ("master", "EXAoperation master on the license server", lambda: master_on_license_server(run)),
+        ("nodes_check", "no database node in the middle of a boot", lambda: nodes_checked(run, nodes)),
+        ("stop_databases", "databases idle and stopped", lambda: databases_stopped(run)),
+        ("stop_storage", "EXAStorage stopped", lambda: storage_stopped(run)),
+        ("stop_nodes", "database nodes shut down", lambda: nodes_off(run, nodes)),
+        ("license_servers", "license server(s) shut down last", lambda: license_servers_off(run)),
+    )
 
 
 def master_on_license_server(run: Run) -> str:
