@@ -103,3 +103,23 @@ def test_wrong_passwords_are_each_checked_and_logged_and_never_cached(monkeypatc
     asyncio.run(main())
     failed = [e for e in c.logbook.entries if e.message == "failed login for user 'admin'"]
     assert len(failed) == 4
+
+
+def test_repeated_bodies_give_the_same_call_and_mutable_arguments_are_never_shared() -> None:
+    body = xmlrpc.client.dumps((), "getDatabaseState").encode()
+    assert parse_call(body) == parse_call(body) == ("getDatabaseState", ())
+    with_list = xmlrpc.client.dumps((["n0012"],), "startEXAStorage").encode()
+    first = parse_call(with_list)
+    first[1][0].append("n0013")  # a handler changing its argument must not change the next call
+    assert parse_call(with_list) == ("startEXAStorage", (["n0012"],))
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
+        b"<methodCall><methodName>&a;</methodName></methodCall>"
+    )
+    for _ in range(2):  # refused each time, never remembered
+        try:
+            parse_call(bomb)
+        except ValueError:
+            pass
+        else:  # pragma: no cover
+            raise AssertionError("an entity declaration must be refused")

@@ -14,7 +14,29 @@ class BadRequest(ValueError):
     """The body is not an XML-RPC method call."""
 
 
+# Monitoring scripts and the lifecycle tool poll with byte-identical bodies
+# (getDatabaseState() on the same object, again and again). A body parsed once through
+# defusedxml gives the same call every time, so small bodies whose arguments are plain
+# immutable values are remembered; anything else is parsed every time.
+_PARSED: dict[bytes, tuple[str, tuple[Any, ...]]] = {}
+_PARSED_MAX = 1024
+_PARSED_BODY_MAX = 2048
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
 def parse_call(body: bytes) -> tuple[str, tuple[Any, ...]]:
+    hit = _PARSED.get(body)
+    if hit is not None:
+        return hit
+    call = _parse(body)
+    if len(body) <= _PARSED_BODY_MAX and all(type(p) in _IMMUTABLE for p in call[1]):
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[body] = call
+    return call
+
+
+def _parse(body: bytes) -> tuple[str, tuple[Any, ...]]:
     unmarshaller = xmlrpc.client.Unmarshaller(use_datetime=False, use_builtin_types=False)
     parser = DefusedExpatParser(unmarshaller, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:
