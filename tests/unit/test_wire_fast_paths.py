@@ -113,8 +113,7 @@ def test_repeated_bodies_give_the_same_call_and_mutable_arguments_are_never_shar
     first[1][0].append("n0013")  # a handler changing its argument must not change the next call
     assert parse_call(with_list) == ("startEXAStorage", (["n0012"],))
     bomb = (
-        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
-        b"<methodCall><methodName>&a;</methodName></methodCall>"
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><methodCall><methodName>&a;</methodName></methodCall>'
     )
     for _ in range(2):  # refused each time, never remembered
         try:
@@ -123,3 +122,41 @@ def test_repeated_bodies_give_the_same_call_and_mutable_arguments_are_never_shar
             pass
         else:  # pragma: no cover
             raise AssertionError("an entity declaration must be refused")
+
+
+def test_a_deleted_users_cached_login_never_works_for_whoever_gets_the_id_next() -> None:
+    c, admin = _cluster_with_user("secret-1")
+    admin.grants[c.name] = "Master"
+
+    async def main() -> None:
+        auth = Authenticator(c)
+        bob = c.users.add({"user_login": "bob", "password": "bob-pw1"})
+        header = _header("bob", "bob-pw1")
+        assert await auth.authenticate(header) is bob
+        c.users.delete(bob)
+        eve = c.users.add({"user_login": "eve", "password": "bob-pw1"})
+        assert eve.uid == bob.uid  # the id is given again...
+        assert auth.cached(header) is None  # ...but bob's login is not eve's
+        assert await auth.authenticate(header) is None
+        c.users.edit("eve", {"user_login": "eve2"})
+        assert await auth.authenticate(_header("eve", "bob-pw1")) is None
+
+    asyncio.run(main())
+
+
+def test_refused_user_changes_change_nothing() -> None:
+    c, admin = _cluster_with_user("secret-1")
+    c.take_changes()
+    for values in ({"user_login": "ghost", "password": "abcd", "user_title": 5},
+                   {"user_login": "ghost", "password": "ab"}):  # fmt: skip
+        try:
+            c.users.add(values)
+        except Exception:
+            pass
+        assert "ghost" not in c.users.by_login
+    assert not any(kind == "user" and key != "1" for kind, key, _ in c.take_changes()[0])
+    try:
+        c.users.edit("admin", {"user_login": "root", "password": "x"})
+    except Exception:
+        pass
+    assert admin.login == "admin" and "root" not in c.users.by_login

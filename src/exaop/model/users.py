@@ -24,6 +24,14 @@ PERMISSIONS = {
 _hasher = PasswordHasher()
 
 
+USER_FIELDS = ("user_login", "password", "user_title", "user_description", "ldapServer", "ldapFullDN")
+
+
+def check_password_text(password: Any) -> None:
+    if not isinstance(password, str) or len(password) < 4:
+        raise UsageError("password must be a string of at least 4 characters")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -89,8 +97,7 @@ class User(Entity):
         }
 
     def set_password(self, password: Any) -> None:
-        if not isinstance(password, str) or len(password) < 4:
-            raise UsageError("password must be a string of at least 4 characters")
+        check_password_text(password)
         self.password_hash = hash_password(password)
         self.password_version += 1
         self.changed()
@@ -131,13 +138,21 @@ class Users:
             raise NotFound(f"Object {login} (user) not found")
         return self.by_login[login]
 
-    def add(self, values: Any) -> User:
+    def _check_fields(self, values: Any, not_a_dict: str) -> None:
+        """Every check before any change: a refused call leaves the users as they were."""
         if not isinstance(values, dict):
-            raise UsageError("addUser takes a dictionary with user_login and password")
-        allowed = {"user_login", "password", "user_title", "user_description", "ldapServer", "ldapFullDN"}
-        unknown = set(values) - allowed
+            raise UsageError(not_a_dict)
+        unknown = set(values) - set(USER_FIELDS)
         if unknown:
-            raise UsageError(f"unknown field(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+            raise UsageError(f"unknown field(s) {', '.join(sorted(unknown))}; allowed: {', '.join(USER_FIELDS)}")
+        for f in USER_FIELDS[2:]:
+            if f in values and not isinstance(values[f], str):
+                raise UsageError(f"{f} must be a string")
+        if "password" in values:
+            check_password_text(values["password"])
+
+    def add(self, values: Any) -> User:
+        self._check_fields(values, "addUser takes a dictionary with user_login and password")
         login = check_name("user_login", values.get("user_login"), max_len=64)
         if login in self.by_login:
             raise UsageError(f"a user with login {login!r} already exists")
@@ -145,8 +160,8 @@ class Users:
             raise UsageError("password is required (also for LDAP users)")
         uid = max(self.by_id, default=0) + 1
         user = User(self.cluster, uid, login)
-        user.set_password(values["password"])
         self._apply(user, values)
+        user.set_password(values["password"])
         self._index(user)
         user.changed()
         self.cluster.log("Authentication", "", "Notice", f"user {login} added")
@@ -160,23 +175,18 @@ class Users:
             ("ldapFullDN", "ldap_full_dn"),
         ):
             if src in values:
-                if not isinstance(values[src], str):
-                    raise UsageError(f"{src} must be a string")
                 setattr(user, attr, values[src])
 
     def edit(self, login: Any, values: Any) -> list[str]:
         user = self.by_name(login)
-        if not isinstance(values, dict):
-            raise UsageError("editUser takes the login and a dictionary of fields")
-        allowed = {"user_login", "password", "user_title", "user_description", "ldapServer", "ldapFullDN"}
-        unknown = set(values) - allowed
-        if unknown:
-            raise UsageError(f"unknown field(s) {', '.join(sorted(unknown))}")
+        self._check_fields(values, "editUser takes the login and a dictionary of fields")
         changed = []
-        if "user_login" in values and values["user_login"] != user.login:
+        renamed = "user_login" in values and values["user_login"] != user.login
+        if renamed:
             new = check_name("user_login", values["user_login"], max_len=64)
             if new in self.by_login:
                 raise UsageError(f"a user with login {new!r} already exists")
+        if renamed:
             del self.by_login[user.login]
             user.login = new
             self.by_login[new] = user

@@ -2,8 +2,9 @@
 
 An argon2 check costs about 100 ms, so a successful check is remembered: the cache key is
 a keyed BLAKE2b MAC (with a per-process random key) of the Authorization header, never the
-password, and the entry holds the user's id and password version, so a changed password or
-a deleted user invalidates it at once. Failed checks are not remembered. Requests that
+password, and the entry holds the user's id, login and exact (salted) password hash, so a
+changed password, a renamed or deleted user, or a new user given an old id misses at once.
+Failed checks are not remembered. Requests that
 arrive with the same header while it is being checked wait for that check instead of
 queueing argon2 runs of their own (64 clients connecting at once would otherwise wait
 32 x 100 ms); if it fails, each checks for itself, as before.
@@ -33,7 +34,7 @@ class Authenticator:
     def __init__(self, cluster: Cluster, max_parallel_checks: int = 2) -> None:
         self.cluster = cluster
         self._mac = hashlib.blake2b(key=secrets.token_bytes(32), digest_size=32)  # keyed: a MAC
-        self._cache: OrderedDict[bytes, tuple[int, int]] = OrderedDict()
+        self._cache: OrderedDict[bytes, tuple[int, str, str]] = OrderedDict()
         self._checking: dict[bytes, asyncio.Future[None]] = {}
         self._checks = asyncio.Semaphore(max_parallel_checks)
         self._dummy_hash = ""
@@ -53,9 +54,11 @@ class Authenticator:
         entry = self._cache.get(digest)
         if entry is None:
             return None
-        uid, version = entry
+        uid, login, password_hash = entry
         user = self.cluster.users.by_id.get(uid)
-        if user is None or user.password_version != version:
+        # the exact (salted) hash and login that were checked: a changed password, a renamed
+        # user, or another user who got a deleted user's id all miss
+        if user is None or user.password_hash != password_hash or user.login != login:
             self._cache.pop(digest, None)
             return None
         return user
@@ -99,7 +102,7 @@ class Authenticator:
         if not ok or user is None:
             self.cluster.log("Authentication", "", "Warning", f"failed login for user {login!r}")
             return None
-        self._cache[digest] = (user.uid, user.password_version)
+        self._cache[digest] = (user.uid, user.login, user.password_hash)
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
         return user
