@@ -159,15 +159,24 @@ class ControlPlane:
     # -- embedded use (exaop demo, tests) ------------------------------------------------------
 
     def start_in_thread(self) -> str:
+        failure: list[BaseException] = []
+
         def target() -> None:
-            with contextlib.suppress(Exception):
+            try:
                 run_event_loop(self.run())
+            except BaseException as e:  # handed to the caller below, not lost in the thread
+                failure.append(e)
+                if self.runtime.store is not None:
+                    self.runtime.close()
+            finally:
+                self._started.set()
 
         self._thread = threading.Thread(target=target, name="exaop-serve", daemon=True)
         self._thread.start()
         self._started.wait(30)
         if not self.url:
-            raise RuntimeError("the embedded server did not start")
+            reason = f": {type(failure[0]).__name__}: {failure[0]}" if failure else ""
+            raise RuntimeError(f"the embedded server did not start{reason}")
         return self.url
 
     def join(self, timeout: float = 10) -> None:

@@ -51,6 +51,7 @@ class Runtime:
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for: object = _UNARMED  # the deadline the timer was last set for
         self.halted = False
+        self._profile_saved = store is not None and store.initialized
         self.stopping = ""  # why the server stops; calls no longer wait for states then
 
     # -- opening a state dir ---------------------------------------------------------------
@@ -114,7 +115,11 @@ class Runtime:
         if c.has_changes and self.store is not None:
             changed, deleted = c.take_changes()
             pending, c.logbook.pending = c.logbook.pending, []
-            self.store.save(changed, deleted, pending, {"profile": c.profile.raw, "sim_now": c.now})
+            meta: dict[str, object] = {"sim_now": c.now}
+            if not self._profile_saved:  # once: it never changes, and it can be large
+                meta["profile"] = c.profile.raw
+                self._profile_saved = True
+            self.store.save(changed, deleted, pending, meta)
         elif c.has_changes:
             c.take_changes()
             c.logbook.pending = []
