@@ -118,8 +118,14 @@ class Runtime:
             meta: dict[str, object] = {"sim_now": c.now}
             if not self._profile_saved:  # once: it never changes, and it can be large
                 meta["profile"] = c.profile.raw
-                self._profile_saved = True
-            self.store.save(changed, deleted, pending, meta)
+            try:
+                self.store.save(changed, deleted, pending, meta)
+            except Exception:
+                # nothing is lost: the next commit tries again with these changes
+                c.keep_changes()
+                c.logbook.pending = pending + c.logbook.pending
+                raise
+            self._profile_saved = True
         elif c.has_changes:
             c.take_changes()
             c.logbook.pending = []

@@ -88,6 +88,7 @@ class Cluster:
         self.halt_reason = ""  # set when the node running EXAoperation goes down
         self._dirty: dict[tuple[str, str], Entity] = {}
         self._deleted: set[tuple[str, str]] = set()
+        self._unsaved: tuple[dict[tuple[str, str], Entity], set[tuple[str, str]]] = ({}, set())
         self._net = ipaddress.ip_network(profile.private_network, strict=False)
 
     # -- building ------------------------------------------------------------------------
@@ -178,9 +179,17 @@ class Cluster:
     def take_changes(self) -> tuple[list[tuple[str, str, dict[str, Any]]], list[tuple[str, str]]]:
         changed = [(k, key, obj.record()) for (k, key), obj in self._dirty.items()]
         deleted = list(self._deleted)
+        self._unsaved = (dict(self._dirty), set(self._deleted))
         self._dirty.clear()
         self._deleted.clear()
         return changed, deleted
+
+    def keep_changes(self) -> None:
+        """The changes last taken could not be saved: keep them for the next attempt."""
+        dirty, deleted = self._unsaved
+        for k, obj in dirty.items():
+            self._dirty.setdefault(k, obj)
+        self._deleted |= deleted - set(self._dirty)
 
     @property
     def has_changes(self) -> bool:

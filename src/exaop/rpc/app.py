@@ -129,8 +129,15 @@ class XmlRpcApp:
             out = dump_fault(faults.BAD_REQUEST, f"BadRequest: {e}")
         except Exception as e:  # domain errors and bugs alike become faults, never a 500
             out = dump_fault(*faults.fault_for(e, method))
-        finally:
+        try:
             rt.commit()
+        except Exception as e:  # the store refused (disk full, locked): a fault, not a 500
+            log.exception("saving the state failed after %s", method)
+            out = dump_fault(
+                faults.INTERNAL,
+                f"InternalError: the change could not be saved ({type(e).__name__}: {e}); it is kept in memory "
+                "and saved with the next change",
+            )
         await send(
             {"type": "http.response.start", "status": 200, "headers": [_XML, (b"content-length", b"%d" % len(out))]}
         )
