@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 PRIORITIES = ("Error", "Warning", "Notice", "Information")  # most severe first
 CLUSTER_SYSTEMS = ("EXAoperation", "DWAd", "Lockd", "Load", "Storage", "Authentication")
 MAX_RETURNED = 5000
+MAX_TAGS = 1000  # per log service; a forgotten tag starts again from the beginning
 KEPT_IN_MEMORY = 200_000
 
 
@@ -180,13 +182,13 @@ class LogService(Entity):
         """What this tag has not been given before (oldest first, MAX_RETURNED at most)."""
         if not isinstance(tag, str) or not tag or len(tag) > 256:
             raise UsageError("the tag must be a non-empty string of at most 256 characters")
-        after = self.tags.get(tag, 0)
+        after = self.tags.pop(tag, 0)  # re-inserted below: the dict keeps tags by last use
         book = self.cluster.logbook
         out: list[LogEntry] = []
         last = after
-        for e in book.entries:  # ids are increasing
-            if e.id <= after:
-                continue
+        first_id = book.entries[0].id if book.entries else 0
+        # ids in memory are consecutive: start right after the tag's last entry
+        for e in itertools.islice(book.entries, max(0, after - first_id + 1), None):
             last = e.id
             if self.shows(e):
                 out.append(e)
@@ -194,8 +196,10 @@ class LogService(Entity):
                     break
         if len(out) < MAX_RETURNED:
             last = max(last, book.last_id)
+        self.tags[tag] = last
+        while len(self.tags) > MAX_TAGS:  # forget the tags unused for longest
+            del self.tags[next(iter(self.tags))]
         if last != after:
-            self.tags[tag] = last
             self.changed()
         return [e.as_dict() for e in out]
 
