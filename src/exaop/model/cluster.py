@@ -374,8 +374,7 @@ class Cluster:
             ls.since = self.now
             ls.set_deadline(None)
             drv = self.driver(ls)
-            if isinstance(drv, SimulatedDriver):
-                drv.set_powered(ls.name, True)
+            drv.machine_changed(ls.name, True)
             ls.changed()
         self.log("EXAoperation", ls.name, "Notice", f"EXAoperation started on {ls.name}")
 
@@ -419,7 +418,7 @@ class Cluster:
             return f"{node.name} hangs in its boot"
         if fault == "power_fail":
             drv = self.driver(node)
-            if not isinstance(drv, SimulatedDriver):
+            if not drv.simulated:
                 raise UsageError(f"{node.name} is not powered by the simulated driver")
             drv.set_refuse(node.name, True)
             return f"the management card of {node.name} refuses requests"
@@ -437,7 +436,7 @@ class Cluster:
                 node.resume_hung_boot()
                 cleared.append(f"boot_hang {node.name}")
             drv = self.drivers.get(node.driver)
-            if isinstance(drv, SimulatedDriver) and node.name in drv.refusing():
+            if drv is not None and node.name in drv.refusing():
                 drv.set_refuse(node.name, False)
                 cleared.append(f"power_fail {node.name}")
         for db in self.databases.values():

@@ -181,8 +181,7 @@ class Node(Entity):
         self._transition("crash")
         self.set_deadline(None)
         driver = self.cluster.driver(self)
-        if hasattr(driver, "set_powered"):
-            driver.set_powered(self.name, False)
+        driver.machine_changed(self.name, False)
         self.cluster.log("EXAoperation", self.name, "Error", f"Node {self.name} is not responding: it crashed")
         if was == RUNNING:
             self.cluster.node_lost(self, "crashed")

@@ -43,6 +43,18 @@ class PowerDriver(ABC):
         except Exception as e:
             raise DriverError(f"{type(e).__name__}: {e}") from e
 
+    # -- what only simulated hardware can do; real machines answer for themselves ----------
+
+    def machine_changed(self, node: str, powered: bool) -> None:  # noqa: B027 - real hardware: nothing to record
+        """The machine went on or off by itself (a crash, the license server booting)."""
+
+    def set_refuse(self, node: str, refuse: bool) -> None:
+        """Make the management card refuse requests (the power_fail fault)."""
+        raise DriverError(f"the {self.name} driver cannot simulate a refusing management card")
+
+    def refusing(self) -> set[str]:
+        return set()
+
     def power_state(self, node: str) -> PowerState:
         try:
             return self._power_state(node)

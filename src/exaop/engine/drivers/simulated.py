@@ -51,7 +51,7 @@ class SimulatedDriver(PowerDriver):
     def refusing(self) -> set[str]:
         return set(self._refuse)
 
-    def set_powered(self, node: str, powered: bool) -> None:
+    def machine_changed(self, node: str, powered: bool) -> None:
         """The machine lost (or got) power by itself: a crash, or the license server booting."""
         self._power[node] = powered
         self._save(node)
@@ -62,11 +62,11 @@ class SimulatedDriver(PowerDriver):
 
     def _power_on(self, node: str) -> None:
         self._check(node)
-        self.set_powered(node, True)
+        self.machine_changed(node, True)
 
     def _power_off(self, node: str, hard: bool) -> None:
         self._check(node)
-        self.set_powered(node, False)
+        self.machine_changed(node, False)
 
     def _power_state(self, node: str) -> PowerState:
         return "on" if self._power.get(node) else "off"
