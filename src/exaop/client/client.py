@@ -86,7 +86,7 @@ class _Transport(xmlrpc.client.SafeTransport):
         return conn
 
 
-_RETRYABLE_STATUS = {502, 503, 504}
+_RETRYABLE_STATUS = {500, 502, 503, 504}  # 5xx: the server is away or restarting
 
 
 class ExaClient:

@@ -18,6 +18,8 @@ OFF, BOOTING, RUNNING, SHUTTING_DOWN, CRASHED = (
     "shutting_down",
     "crashed",
 )
+POWER_OFF_RETRY = 30.0  # simulated seconds between attempts to power off a node that refused
+
 STATUS = {
     OFF: "Powered off",
     BOOTING: "Booting",
@@ -201,7 +203,12 @@ class Node(Entity):
             try:
                 self.cluster.driver(self).power_off(self.name)
             except DriverError as e:
-                self.cluster.log("EXAoperation", self.name, "Error", f"power off of {self.name} failed: {e}")
+                # the machine may still be on: do not report it off; try again in a while
+                self.cluster.log(
+                    "EXAoperation", self.name, "Error", f"power off of {self.name} failed: {e}; retrying in 30 s"
+                )
+                self.set_deadline(POWER_OFF_RETRY)
+                return
             self._transition("shutdown_finished")
             self.cluster.log("EXAoperation", self.name, "Notice", f"Node {self.name} is powered off")
             if self.reboot:

@@ -187,6 +187,9 @@ class Run:
         w0, c0 = time.monotonic(), self.clock.now()
         try:
             outcome = fn()
+        except AuthError as e:
+            self._end(name, w0, c0, "failed")
+            raise AuthFailed(f"{name}: {e}") from None
         except ServerFault as e:
             self._end(name, w0, c0, "failed")
             raise Failed(f"{name}: {e.method} refused: {e.text}") from None

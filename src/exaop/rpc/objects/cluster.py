@@ -67,13 +67,8 @@ def get_hardware_information(ctx: Context, c: Cluster, node: str | int, infotype
 
 
 @m("getServiceState", "read", "The cluster services and their state: pairs like ['Storaged', 'OK']; "
-   "a stopped service reads 'not running'.", returns="array")  # fmt: skip
+   "a stopped service reads 'not running'.", aliases=("getServiceStates",), returns="array")  # fmt: skip
 def get_service_state(ctx: Context, c: Cluster) -> list[list[str]]:
-    return c.service_states()
-
-
-@m("getServiceStates", "read", "Same as getServiceState.", returns="array")
-def get_service_states(ctx: Context, c: Cluster) -> list[list[str]]:
     return c.service_states()
 
 
