@@ -302,6 +302,9 @@ class Cluster:
     def exaoperation_nodes(self) -> list[str]:
         return list(self.profile.exaoperation_nodes)
 
+    def possible_exaoperation_nodes(self) -> list[str]:
+        return [n for n in self.exaoperation_nodes() if self.nodes[n].online]
+
     def pxe_available(self) -> bool:
         return any(self.nodes[n].online for n in self.license_server_names())
 

@@ -117,6 +117,21 @@ class Database(Entity):
         active = self.active or self.configured_active
         return {"active": list(active), "failed": list(self.failed), "reserve": self.reserve}
 
+    def state_in_words(self) -> str:
+        text = f"{self.name} is {self.state}"
+        if self.busy:
+            text += f", operation {self.operation} in progress"
+        if self.state == RUNNING:
+            text += ", accepting connections" if self.connectible else ", not yet accepting connections"
+        return text
+
+    def node_states(self) -> dict[str, str]:
+        """Each of the database's nodes: 'failed' (left out at its start), 'online' or 'offline'."""
+        nodes = self.cluster.nodes
+        return {
+            n: "failed" if n in self.failed else ("online" if nodes[n].online else "offline") for n in self.nodes_list
+        }
+
     def connection_string(self) -> str:
         nodes = self.active or self.configured_active
         return f"{self.cluster.ip_ranges(nodes)}:{self.port}"

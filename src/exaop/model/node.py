@@ -266,6 +266,17 @@ class Node(Entity):
             for i, d in enumerate(hw.get("disks", []))
         ]
 
+    def hardware_information(self, infotype: Any = 1) -> str:
+        """The DMI dump while the node is online; offline, a sentence without the word dmidecode
+        (scripts test for it to tell whether a node is up)."""
+        if not self.online:
+            return f"{self.name} is not online ({self.status.lower()}); no hardware inventory available"
+        try:
+            kind = int(infotype)
+        except ValueError:
+            kind = -1
+        return self.dmidecode(kind)
+
     def dmidecode(self, infotype: int = 1) -> str:
         hw = self.cluster.hardware_of(self)
         serial = f"EXA{self.number:05d}"

@@ -53,14 +53,7 @@ def shutdown_node(ctx: Context, c: Cluster, node: str | int) -> str:
 @m("getHardwareInformation", "read", "The node's DMI table as dmidecode prints it, when the node is "
    "online. infotype selects a DMI type (1: system, 4: processors, 17: memory, 0: all).")  # fmt: skip
 def get_hardware_information(ctx: Context, c: Cluster, node: str | int, infotype: int | str = 1) -> str:
-    n = c.node(node)
-    if not n.online:
-        return f"{n.name} is not online ({n.status.lower()}); no hardware inventory available"
-    try:
-        kind = int(infotype)
-    except ValueError:
-        kind = -1
-    return n.dmidecode(kind)
+    return c.node(node).hardware_information(infotype)
 
 
 # -- services and the master ------------------------------------------------------------------
@@ -92,7 +85,7 @@ def get_exaoperation_nodes(ctx: Context, c: Cluster) -> list[str]:
 @m("getPossibleEXAoperationNodes", "read", "The nodes EXAoperation may run on that are online now.",
    returns="array")  # fmt: skip
 def get_possible_exaoperation_nodes(ctx: Context, c: Cluster) -> list[str]:
-    return [n for n in c.exaoperation_nodes() if c.nodes[n].online]
+    return c.possible_exaoperation_nodes()
 
 
 @m("restartEXAoperation", "operate", "Restart EXAoperation on the given node ('' for the node it runs "

@@ -21,12 +21,7 @@ def get_database_state(ctx: Context, db: Database) -> str:
 
 @m("stateDatabase", "read", "The database's state in words.")
 def state_database(ctx: Context, db: Database) -> str:
-    text = f"{db.name} is {db.state}"
-    if db.busy:
-        text += f", operation {db.operation} in progress"
-    if db.state == "running":
-        text += ", accepting connections" if db.connectible else ", not yet accepting connections"
-    return text
+    return db.state_in_words()
 
 
 @m("getDatabaseOperation", "read", "The operation in progress ('Startup', 'Shutdown', 'Backup', ...), "
@@ -101,8 +96,7 @@ def get_database_nodes(ctx: Context, db: Database) -> dict[str, list[str]]:
 
 @m("getNodeState", "read", "For each of the database's nodes: 'online', 'offline' or 'failed'.", returns="struct")
 def get_node_state(ctx: Context, db: Database) -> dict[str, str]:
-    nodes = ctx.cluster.nodes
-    return {n: "failed" if n in db.failed else ("online" if nodes[n].online else "offline") for n in db.nodes_list}
+    return db.node_states()
 
 
 @m("getDatabaseVersion", "read", "The database's version.")
