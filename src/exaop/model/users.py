@@ -96,9 +96,10 @@ class User(Entity):
             "ldapFullDN": self.ldap_full_dn,
         }
 
-    def set_password(self, password: Any) -> None:
+    def set_password(self, password: Any, hashed: str | None = None) -> None:
+        """``hashed``: ``hash_password(password)`` computed by the caller (off the event loop)."""
         check_password_text(password)
-        self.password_hash = hash_password(password)
+        self.password_hash = hashed or hash_password(password)
         self.password_version += 1
         self.changed()
 
@@ -151,7 +152,7 @@ class Users:
         if "password" in values:
             check_password_text(values["password"])
 
-    def add(self, values: Any) -> User:
+    def add(self, values: Any, hashed: str | None = None) -> User:
         self._check_fields(values, "addUser takes a dictionary with user_login and password")
         login = check_name("user_login", values.get("user_login"), max_len=64)
         if login in self.by_login:
@@ -161,7 +162,7 @@ class Users:
         uid = max(self.by_id, default=0) + 1
         user = User(self.cluster, uid, login)
         self._apply(user, values)
-        user.set_password(values["password"])
+        user.set_password(values["password"], hashed)
         self._index(user)
         user.changed()
         self.cluster.log("Authentication", "", "Notice", f"user {login} added")
@@ -177,7 +178,7 @@ class Users:
             if src in values:
                 setattr(user, attr, values[src])
 
-    def edit(self, login: Any, values: Any) -> list[str]:
+    def edit(self, login: Any, values: Any, hashed: str | None = None) -> list[str]:
         user = self.by_name(login)
         self._check_fields(values, "editUser takes the login and a dictionary of fields")
         changed = []
@@ -195,7 +196,7 @@ class Users:
         self._apply(user, values)
         changed += [k for k, v in user.describe().items() if before[k] != v and k != "user_login"]
         if "password" in values:
-            user.set_password(values["password"])
+            user.set_password(values["password"], hashed)
             changed.append("password")
         user.changed()
         return changed

@@ -94,7 +94,7 @@ class Authenticator:
         async with self._checks:
             if user is None:
                 # spend the same time as for a real user, so logins cannot be probed by timing
-                await asyncio.to_thread(check_password, self._dummy(), password)
+                await asyncio.to_thread(lambda: check_password(self._dummy(), password))
                 ok = False
             else:
                 version = user.password_version

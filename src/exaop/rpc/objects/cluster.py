@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from exaop.model.cluster import Cluster
 from exaop.model.errors import NotFound
 from exaop.model.plugins import FUNCTIONS, find_plugin
-from exaop.model.users import ROLES
+from exaop.model.users import ROLES, hash_password
 from exaop.rpc.dispatch import Context
 from exaop.rpc.registry import ObjectType
 
@@ -239,14 +240,22 @@ def get_login_role(ctx: Context, c: Cluster, login: str = "") -> str:
 @m("addUser", "manage", "Create a user from a dictionary: user_login and password are required; "
    "user_title, user_description, ldapServer, ldapFullDN are optional. Returns the new user's id.",
    returns="int")  # fmt: skip
-def add_user(ctx: Context, c: Cluster, values: dict) -> int:
-    return c.users.add(values).uid
+async def add_user(ctx: Context, c: Cluster, values: dict) -> int:
+    return c.users.add(values, await _hash_off_loop(values)).uid
 
 
 @m("editUser", "manage", "Change a user's fields (user_login, password, user_title, ...); returns "
    "the names of the fields that changed.", returns="array")  # fmt: skip
-def edit_user(ctx: Context, c: Cluster, login: str, values: dict) -> list[str]:
-    return c.users.edit(login, values)
+async def edit_user(ctx: Context, c: Cluster, login: str, values: dict) -> list[str]:
+    return c.users.edit(login, values, await _hash_off_loop(values))
+
+
+async def _hash_off_loop(values: dict) -> str | None:
+    """argon2 takes ~100 ms: hash in a thread so the server keeps answering meanwhile."""
+    password = values.get("password")
+    if not isinstance(password, str) or len(password) < 4:
+        return None  # the model refuses it with its reason
+    return await asyncio.to_thread(hash_password, password)
 
 
 @m("deleteUserById", "manage", "Delete a user by id.")
