@@ -65,7 +65,6 @@ class XmlRpcApp:
         self.runtime = runtime
         self.dispatcher = Dispatcher(runtime, ROOT)
         self.auth = Authenticator(runtime.cluster)
-        self.requests = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -117,7 +116,6 @@ class XmlRpcApp:
         if rt.halted or (rt.cluster.master.restarting and not _simulation_call(scope["path"], body)):
             await _text(send, 503, "EXAoperation is restarting", [(b"retry-after", b"2")])
             return
-        self.requests += 1
         method = "?"
         try:
             method, params = parse_call(body)
