@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from exaop.engine.drivers import SimulatedDriver
 from exaop.engine.profile import default_profile
 from exaop.model.cluster import Cluster
 from exaop.model.database import Database
@@ -17,7 +18,7 @@ class Sim:
 
     def __init__(self, seed: int = 0) -> None:
         self.profile = default_profile()
-        self.c = Cluster.from_profile(self.profile, T0)
+        self.c = Cluster.from_profile(self.profile, T0, {"simulated": SimulatedDriver()})
         self.c.rng = random.Random(seed)
         self.c.boot_license_server()
 
@@ -77,7 +78,7 @@ class Sim:
 
 def without_jitter(sim: Sim) -> Sim:
     """Make every duration exactly its profile value (for tests that check exact seconds)."""
-    from exaop.engine.profile import Duration
+    from exaop.model.profile import Duration
 
     for name, d in list(sim.profile.durations.items()):
         sim.profile.durations[name] = Duration(d.value)

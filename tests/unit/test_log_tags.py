@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from exaop.engine.drivers import SimulatedDriver
 from exaop.engine.profile import default_profile
 from exaop.model import logs
 from exaop.model.cluster import Cluster
 
 
 def test_a_tag_sees_each_message_once_and_old_tags_are_forgotten(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    c = Cluster.from_profile(default_profile(), 1_000_000.0)
+    c = Cluster.from_profile(default_profile(), 1_000_000.0, {"simulated": SimulatedDriver()})
     svc = c.logservices["logservice1"]
     svc.entries_tagged("monitor")
     for i in range(10):

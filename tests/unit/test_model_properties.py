@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from exaop.engine.drivers import SimulatedDriver
 from exaop.engine.profile import default_profile
 from exaop.model.cluster import Cluster
 from exaop.model.errors import DomainError
@@ -39,7 +40,7 @@ def snapshot(c: Cluster) -> dict[tuple[str, str], dict[str, Any]]:
 class ClusterMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.c = Cluster.from_profile(default_profile(), T0)
+        self.c = Cluster.from_profile(default_profile(), T0, {"simulated": SimulatedDriver()})
         self.c.rng = random.Random(0)
         self.c.boot_license_server()
         self.refusals = 0

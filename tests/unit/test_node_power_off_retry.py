@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from exaop.engine.drivers import SimulatedDriver
 from exaop.engine.profile import default_profile
 from exaop.model.cluster import Cluster
 
 
 def test_a_refused_power_off_is_retried_until_the_card_obeys() -> None:
-    c = Cluster.from_profile(default_profile(), 1_000_000.0)
+    c = Cluster.from_profile(default_profile(), 1_000_000.0, {"simulated": SimulatedDriver()})
     c.boot_license_server()
     node = c.nodes["n0011"]
     node.startup()

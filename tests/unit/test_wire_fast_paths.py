@@ -9,6 +9,7 @@ import xmlrpc.client
 from hypothesis import given
 from hypothesis import strategies as st
 
+from exaop.engine.drivers import SimulatedDriver
 from exaop.engine.profile import default_profile
 from exaop.model import users as users_module
 from exaop.model.cluster import Cluster
@@ -53,7 +54,7 @@ def test_parse_call_round_trip() -> None:
 
 
 def _cluster_with_user(password: str) -> tuple[Cluster, User]:
-    c = Cluster.from_profile(default_profile(), 1_000_000.0)
+    c = Cluster.from_profile(default_profile(), 1_000_000.0, {"simulated": SimulatedDriver()})
     u = User(c, 1, "admin")
     u.set_password(password)
     c.users.load(u)

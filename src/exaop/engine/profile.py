@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-import random
 import tomllib
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,9 @@ from typing import Any
 from exaop.model.base import check_name
 from exaop.model.errors import UsageError
 from exaop.model.logs import PRIORITIES
+from exaop.model.profile import Duration, Profile
+
+__all__ = ["Duration", "Profile", "ProfileError", "default_profile", "load_profile", "parse_profile"]
 
 DURATION_NAMES = (
     "node_boot",
@@ -30,40 +31,6 @@ DURATION_NAMES = (
 
 class ProfileError(ValueError):
     """The profile file is not valid; the message names the offending key."""
-
-
-@dataclass(frozen=True)
-class Duration:
-    value: float
-    jitter: float = 0.0
-
-    def draw(self, rng: random.Random) -> float:
-        if not self.jitter:
-            return self.value
-        return max(0.0, rng.uniform(self.value - self.jitter, self.value + self.jitter))
-
-    @property
-    def longest(self) -> float:
-        return self.value + self.jitter
-
-
-@dataclass
-class Profile:
-    raw: dict[str, Any]
-    name: str
-    description: str
-    private_network: str
-    exaoperation_nodes: list[str]
-    dialect: str
-    version: str
-    durations: dict[str, Duration]
-    hardware: dict[str, Any]
-    license_servers: list[dict[str, Any]]
-    nodes: list[dict[str, Any]]
-    volumes: list[dict[str, Any]] = field(default_factory=list)
-    databases: list[dict[str, Any]] = field(default_factory=list)
-    logservices: list[dict[str, Any]] = field(default_factory=list)
-    plugins: list[dict[str, Any]] = field(default_factory=list)
 
 
 def node_name(number: int) -> str:

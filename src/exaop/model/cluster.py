@@ -7,8 +7,6 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
-from exaop.engine.drivers import PowerDriver, SimulatedDriver
-from exaop.engine.profile import Profile
 from exaop.model import node as node_states
 from exaop.model.base import Entity, Timeline
 from exaop.model.database import Database, new_database
@@ -16,6 +14,8 @@ from exaop.model.errors import NotFound, UsageError
 from exaop.model.logs import LogBook, LogService, new_logservice
 from exaop.model.node import Node
 from exaop.model.plugins import Plugin
+from exaop.model.power import PowerPort
+from exaop.model.profile import Profile
 from exaop.model.storage import STARTING, Storage, Volume
 from exaop.model.users import User, Users
 
@@ -68,7 +68,7 @@ class Cluster:
     simulated moment it happened.
     """
 
-    def __init__(self, profile: Profile, now: float, drivers: dict[str, PowerDriver] | None = None) -> None:
+    def __init__(self, profile: Profile, now: float, drivers: dict[str, PowerPort]) -> None:
         self.profile = profile
         self.name = profile.name
         self.version = profile.version
@@ -76,7 +76,7 @@ class Cluster:
         self.rng = random.Random()
         self.timeline = Timeline()
         self.logbook = LogBook()
-        self.drivers: dict[str, PowerDriver] = drivers or {"simulated": SimulatedDriver()}
+        self.drivers = drivers
         self.nodes: dict[str, Node] = {}
         self.storage = Storage(self)
         self.volumes: dict[str, Volume] = {}
@@ -94,7 +94,7 @@ class Cluster:
     # -- building ------------------------------------------------------------------------
 
     @classmethod
-    def from_profile(cls, profile: Profile, now: float, drivers: dict[str, PowerDriver] | None = None) -> Cluster:
+    def from_profile(cls, profile: Profile, now: float, drivers: dict[str, PowerPort]) -> Cluster:
         c = cls(profile, now, drivers)
         for ls in profile.license_servers:
             c._add(Node(c, ls["name"], license_server=True))
@@ -140,7 +140,7 @@ class Cluster:
         profile: Profile,
         now: float,
         records: Iterable[tuple[str, str, dict[str, Any]]],
-        drivers: dict[str, PowerDriver] | None = None,
+        drivers: dict[str, PowerPort],
     ) -> Cluster:
         c = cls(profile, now, drivers)
         factories = {
@@ -248,7 +248,7 @@ class Cluster:
             return self.databases[name]
         raise NotFound(f"Object db_{name} not found")
 
-    def driver(self, node: Node) -> PowerDriver:
+    def driver(self, node: Node) -> PowerPort:
         try:
             return self.drivers[node.driver]
         except KeyError:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from exaop.engine.drivers import DriverError
 from exaop.model.base import Entity
 from exaop.model.errors import UsageError
+from exaop.model.power import DriverError
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster

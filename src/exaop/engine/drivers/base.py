@@ -1,22 +1,16 @@
-"""The power driver interface. Shared logic lives here; drivers implement three primitives."""
+"""The shared part of every power driver. Drivers implement three primitives."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from typing import Literal
+from abc import abstractmethod
 
-PowerState = Literal["on", "off", "unknown"]
+from exaop.model.power import DriverError, PowerPort, PowerState
 
-
-class DriverError(Exception):
-    """The management interface refused or failed; the text says why."""
+__all__ = ["DriverError", "PowerDriver", "PowerState"]
 
 
-class PowerDriver(ABC):
-    #: name used in profiles and state (``simulated``, ``redfish``, ``ipmi``, ``command``)
-    name: str = ""
-    #: True when boot and shutdown times come from the profile (no real machine to watch)
-    simulated: bool = False
+class PowerDriver(PowerPort):
+    """A :class:`PowerPort` whose errors are always :class:`DriverError` with a reason."""
 
     @abstractmethod
     def _power_on(self, node: str) -> None: ...
@@ -42,18 +36,6 @@ class PowerDriver(ABC):
             raise
         except Exception as e:
             raise DriverError(f"{type(e).__name__}: {e}") from e
-
-    # -- what only simulated hardware can do; real machines answer for themselves ----------
-
-    def machine_changed(self, node: str, powered: bool) -> None:  # noqa: B027 - real hardware: nothing to record
-        """The machine went on or off by itself (a crash, the license server booting)."""
-
-    def set_refuse(self, node: str, refuse: bool) -> None:
-        """Make the management card refuse requests (the power_fail fault)."""
-        raise DriverError(f"the {self.name} driver cannot simulate a refusing management card")
-
-    def refusing(self) -> set[str]:
-        return set()
 
     def power_state(self, node: str) -> PowerState:
         try:
