@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from exaop import __version__
+from exaop.httpguard import Limits
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -27,10 +28,21 @@ def _serve(args: argparse.Namespace) -> int:
         speed=args.speed,
         profile=Path(args.profile) if args.profile else None,
         log_level=args.log_level,
+        limits=Limits(
+            max_connections=args.max_connections,
+            header_timeout=args.header_timeout,
+            keepalive_timeout=args.idle_timeout,
+        ),
     )
     if args.speed < 0:
         print("exaop serve: --speed must be 0 (manual clock) or more", file=sys.stderr)
         return 2
+    limits = (("--max-connections", args.max_connections, 16), ("--header-timeout", args.header_timeout, 1),
+              ("--idle-timeout", args.idle_timeout, 1))  # fmt: skip
+    for flag, value, low in limits:
+        if value < low:
+            print(f"exaop serve: {flag} must be at least {low}", file=sys.stderr)
+            return 2
     if bool(args.cert) != bool(args.key):
         print("exaop serve: --cert and --key go together", file=sys.stderr)
         return 2
@@ -92,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--profile", help="TOML cluster profile for a new state dir (default: built-in)")
     s.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error", "critical"])
+    s.add_argument("--max-connections", type=int, default=Limits.max_connections, metavar="N",
+                   help=f"open connections at most (default {Limits.max_connections}, and what the file-descriptor "
+                   "limit allows); beyond, the longest-waiting connection without a request in progress is closed")
+    s.add_argument("--header-timeout", type=float, default=Limits.header_timeout, metavar="SECONDS",
+                   help=f"time a client has to send a request's headers (default {Limits.header_timeout:g})")
+    s.add_argument("--idle-timeout", type=float, default=Limits.keepalive_timeout, metavar="SECONDS",
+                   help=f"idle keep-alive connections close after this (default {Limits.keepalive_timeout:g})")
     s.set_defaults(func=_serve)
 
     from exaop.ops.cli import add_cluster_parser, add_demo_parser

@@ -10,7 +10,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ import uvicorn
 
 from exaop.engine.profile import Profile, load_profile
 from exaop.engine.runtime import Runtime
+from exaop.httpguard import ConnectionBook, Limits, guarded_protocol
 from exaop.rpc.app import XmlRpcApp
 from exaop.tls import ensure_self_signed
 
@@ -37,6 +38,7 @@ class ServeOptions:
     speed: float = 1.0
     profile: Path | Profile | None = None
     log_level: str = "warning"
+    limits: Limits = field(default_factory=Limits)
 
 
 class _Server(uvicorn.Server):
@@ -61,6 +63,26 @@ class _Server(uvicorn.Server):
 
     #: called first when the server stops (the control plane answers calls waiting for a state)
     before_shutdown: Callable[[], None] | None = None
+    #: how long a TLS handshake may take before the connection is dropped
+    handshake_timeout: float = 10.0
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's startup for a host and port, with a TLS handshake timeout (uvicorn offers
+        none, and asyncio's 60 s lets a client that never finishes a handshake hold a
+        descriptor for a minute). An address in use raises OSError for the caller to report."""
+        config = self.config  # loaded, with self.lifespan, by uvicorn's _serve
+
+        def create_protocol(_loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=_loop
+            )
+
+        extra = {"ssl_handshake_timeout": self.handshake_timeout} if config.ssl else {}
+        server = await asyncio.get_running_loop().create_server(
+            create_protocol, host=config.host, port=config.port, ssl=config.ssl, backlog=config.backlog, **extra
+        )
+        self.servers = [server]
+        self.started = True
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self.before_shutdown is not None:
@@ -88,6 +110,7 @@ class ControlPlane:
         self.generated_password = opened.generated_password
         self.notes = opened.notes
         self.app = XmlRpcApp(self.runtime)
+        self.connections = ConnectionBook(opts.limits)
         self.url = ""
         self.halt_reason = ""
         self._server: uvicorn.Server | None = None
@@ -110,12 +133,12 @@ class ControlPlane:
             self.app,
             host=o.host,
             port=o.port,
-            http="httptools",
+            http=guarded_protocol(self.connections),  # idle keep-alive timeouts are its sweep's
             loop="uvloop" if _have_uvloop() else "asyncio",
             lifespan="off",
             access_log=False,
+            proxy_headers=False,  # a client's X-Forwarded-For must not choose whose failed logins count
             log_level=o.log_level,
-            timeout_keep_alive=30,
             timeout_graceful_shutdown=3,
             **kwargs,  # type: ignore[arg-type]
         )
@@ -123,6 +146,7 @@ class ControlPlane:
     async def run(self, on_ready: object = None) -> None:
         """Serve until SIGTERM/SIGINT, stop() or a halt of the license server."""
         server = _Server(self._config())
+        server.handshake_timeout = self.opts.limits.handshake_timeout
         server.before_shutdown = lambda: self.runtime.release_waiters(
             "EXAoperation is shutting down before this call could be answered; what it started goes on "
             "once EXAoperation is back"

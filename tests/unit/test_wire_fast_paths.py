@@ -89,9 +89,13 @@ def test_concurrent_logins_with_one_header_cost_one_argon2_check(monkeypatch) ->
 
 def test_wrong_passwords_are_each_checked_and_logged_and_never_cached(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     c, user = _cluster_with_user("secret-1")
+    calls = []
+    real = users_module.check_password
+    monkeypatch.setattr(users_module, "check_password", lambda h, p: calls.append(p) or real(h, p))
 
     async def main() -> None:
         auth = Authenticator(c)
+        auth.guard.WINDOW = 0.0  # every failure ends a minute: each is logged on its own
         bad = _header("admin", "wrong")
         assert await asyncio.gather(*(auth.authenticate(bad) for _ in range(3))) == [None] * 3
         assert auth.cached(bad) is None
@@ -102,7 +106,8 @@ def test_wrong_passwords_are_each_checked_and_logged_and_never_cached(monkeypatc
         assert await auth.authenticate(good) is None
 
     asyncio.run(main())
-    failed = [e for e in c.logbook.entries if e.message == "failed login for user 'admin'"]
+    assert calls.count("wrong") == 3 and calls.count("secret-1") == 2
+    failed = [e for e in c.logbook.entries if e.message == "failed login for user 'admin' from an unknown address"]
     assert len(failed) == 4
 
 

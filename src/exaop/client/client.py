@@ -188,6 +188,12 @@ class ExaClient:
                 self._drop(path, timeout)
                 if e.errcode == 401:
                     raise AuthError(f"{self.base}: user {self.user!r} was refused (wrong user or password)") from None
+                if e.errcode == 429:  # exaop serve: this address failed to log in too often
+                    wait = e.headers.get("retry-after", "?") if e.headers else "?"
+                    raise AuthError(
+                        f"{self.base}: logins from this address are refused for {wait} s after too many failed "
+                        "logins; check the user and password, then try again"
+                    ) from None
                 if e.errcode not in _RETRYABLE_STATUS:
                     raise ServerFault(method, e.errcode, f"HTTP {e.errcode} {e.errmsg}") from None
                 problem = f"HTTP {e.errcode} {e.errmsg}"

@@ -6,7 +6,7 @@ master on the license server -> databases idle and stopped -> EXAStorage stopped
 
 from __future__ import annotations
 
-from exaop.client import ExaClient, Unreachable
+from exaop.client import ExaClient, ServerFault, Unreachable
 from exaop.ops.clock import ToolClock
 from exaop.ops.config import Options
 from exaop.ops.errors import Refused
@@ -24,6 +24,8 @@ from exaop.ops.observe import (
 )
 from exaop.ops.run import LongCall, Run, Summary
 from exaop.ops.wait import Observation, wait_until
+
+HALTING = "EXAoperation is halting"  # exaop serve's fault once its license server goes down
 
 
 def stop_cluster(
@@ -186,6 +188,10 @@ def license_servers_off(run: Run) -> str:
             run.act("", "getNodeList")
         except Unreachable:
             return Observation(True, "EXAoperation no longer answers")
+        except ServerFault as e:
+            if HALTING not in e.text:
+                raise
+            return Observation(True, "EXAoperation is halting")
         return Observation(False, f"EXAoperation still answers on {master}")
 
     wait_until(run, "license_servers", "EXAoperation to go away", observe, run.opts.timeout("license_servers"))

@@ -7,14 +7,16 @@ bench/rpc_throughput.py.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from types import CoroutineType
 from typing import Any
 
 from exaop.engine.runtime import Runtime
+from exaop.model.errors import Unavailable
 from exaop.rpc import faults
-from exaop.rpc.auth import Authenticator
+from exaop.rpc.auth import Authenticator, LoginGuard, LoginRefused
 from exaop.rpc.codec import MAX_BODY, BadRequest, dump_fault, dump_result, parse_call
 from exaop.rpc.dispatch import Dispatcher
 from exaop.rpc.objects import ROOT
@@ -26,6 +28,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _XML = (b"content-type", b"text/xml; charset=utf-8")
+_CLOSE = (b"connection", b"close")  # a refusal before the body was read: the rest is not wanted
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
@@ -64,7 +67,22 @@ class XmlRpcApp:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.dispatcher = Dispatcher(runtime, ROOT)
-        self.auth = Authenticator(runtime.cluster)
+        self.auth = Authenticator(runtime.cluster, log=self._log_login)
+        self._login_flush: Any = None  # the timer that logs the minutes of failed logins
+
+    def _log_login(self, text: str) -> None:
+        self.runtime.cluster.log("Authentication", "", "Warning", text)
+        self.runtime.commit()
+
+    def _logins_to_log(self) -> None:
+        """Failed logins are logged a line per address and minute: make sure each minute is."""
+        if self._login_flush is None:
+            self._login_flush = asyncio.get_running_loop().call_later(LoginGuard.WINDOW, self._flush_logins)
+
+    def _flush_logins(self) -> None:
+        self._login_flush = None
+        if self.auth.guard.flush():
+            self._login_flush = asyncio.get_running_loop().call_later(LoginGuard.WINDOW / 4, self._flush_logins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -76,13 +94,29 @@ class XmlRpcApp:
             await _text(send, 405, "EXAoperation XML-RPC: POST an XML-RPC call to /cluster1", [(b"allow", b"POST")])
             return
         headers = dict(scope["headers"])  # a repeated header: the last one counts
+        # who asks comes first: a client without valid credentials gets no further than this,
+        # and its body is never read
         authorization = headers.get(b"authorization")
+        user = self.auth.cached(authorization) if authorization else None
+        if user is None:
+            client = scope.get("client")
+            try:
+                user = await self.auth.authenticate(authorization, client[0] if client else "")
+            except LoginRefused as e:
+                self._logins_to_log()
+                await _text(send, e.status, e.reason, [(b"retry-after", b"%d" % max(1, round(e.retry_after))),
+                                                       _CLOSE])  # fmt: skip
+                return
+            if user is None:
+                self._logins_to_log()
+                await _text(send, 401, "Unauthorized", [(b"www-authenticate", b'Basic realm="EXAoperation"'), _CLOSE])
+                return
         try:
             length = int(headers.get(b"content-length", 0))
         except ValueError:
             length = 0
         if length > MAX_BODY:
-            await _text(send, 413, f"request body over {MAX_BODY} bytes")
+            await _text(send, 413, f"request body over {MAX_BODY} bytes", [_CLOSE])
             return
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -101,23 +135,22 @@ class XmlRpcApp:
                 size += len(chunk)
                 more = message.get("more_body", False)
             if size > MAX_BODY:
-                await _text(send, 413, f"request body over {MAX_BODY} bytes")
+                await _text(send, 413, f"request body over {MAX_BODY} bytes", [_CLOSE])
                 return
             body = b"".join(chunks)
 
-        user = self.auth.cached(authorization) if authorization else None
-        if user is None:
-            user = await self.auth.authenticate(authorization)
-            if user is None:
-                await _text(send, 401, "Unauthorized", [(b"www-authenticate", b'Basic realm="EXAoperation"')])
-                return
         rt = self.runtime
         rt.sync()
-        if rt.halted or (rt.cluster.master.restarting and not _simulation_call(scope["path"], body)):
+        if rt.cluster.master.restarting and not rt.halted and not _simulation_call(scope["path"], body):
             await _text(send, 503, "EXAoperation is restarting", [(b"retry-after", b"2")])
             return
         method = "?"
         try:
+            if rt.halted:  # going away for good: no retry hint, a fault that says so
+                raise Unavailable(
+                    f"EXAoperation is halting ({rt.cluster.halt_reason}); it answers again only once its "
+                    "license server is started"
+                )
             method, params = parse_call(body)
             result = self.dispatcher.call(scope["path"], method, params, user)
             if type(result) is CoroutineType:

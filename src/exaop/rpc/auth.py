@@ -8,6 +8,16 @@ Failed checks are not remembered. Requests that
 arrive with the same header while it is being checked wait for that check instead of
 queueing argon2 runs of their own (64 clients connecting at once would otherwise wait
 32 x 100 ms); if it fails, each checks for itself, as before.
+
+Failed logins are the one thing a client without credentials can make the server do, so
+they are bounded (:class:`LoginGuard`): per client address, after a few failures the
+address must wait between attempts, then it is refused (429) for a while, before any
+argon2 work; a
+client address has at most a few checks in flight, and the server at most
+``MAX_WAITING_CHECKS`` queued, so unauthenticated requests cannot fill the connections;
+and the log gets one line per address and minute, however many attempts it made. A login
+that was checked before (the cache) is never throttled: an administrator already logged in
+keeps working while their address is flooded.
 """
 
 from __future__ import annotations
@@ -16,8 +26,12 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import ipaddress
 import secrets
+import time
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from exaop.model.users import check_password, hash_password
@@ -28,11 +42,182 @@ if TYPE_CHECKING:
 
 CACHE_SIZE = 4096
 _DUMMY_HASH_PASSWORD = secrets.token_urlsafe(16)
+MAX_CHECKS_PER_ADDRESS = 4  # argon2 checks one client address may have in flight
+MAX_WAITING_CHECKS = 64  # checks queued for the argon2 threads, all addresses together
+MAX_LOGIN_SHOWN = 64  # characters of a login name that reach the log
+
+
+class LoginRefused(Exception):
+    """The client may not try to log in now; ``status`` 429 (its address) or 503 (the server)."""
+
+    def __init__(self, status: int, retry_after: float, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.retry_after = retry_after
+        self.reason = reason
+
+
+def shown(login: str) -> str:
+    """A client-chosen name as it may appear in a log: capped and escaped."""
+    cut = login[:MAX_LOGIN_SHOWN]
+    return repr(cut) + ("…" if len(login) > MAX_LOGIN_SHOWN else "")
+
+
+def address_key(address: str) -> str:
+    """Whose failures these are: the IPv4 address, or the IPv6 /64 (one host's share)."""
+    if not address:
+        return "an unknown address"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+@dataclass
+class _Address:
+    failures: int = 0  # counted since the last success, forgotten after FORGET quiet seconds
+    last_failure: float = 0.0
+    locked_until: float = 0.0
+    lockouts: int = 0
+    in_flight: int = 0
+    # what the current minute's log line will say
+    window_start: float = 0.0
+    window_failed: int = 0
+    window_refused: int = 0
+    window_users: list[str] = field(default_factory=list)  # the first few names tried
+    window_more_users: bool = False  # and whether there were others
+
+
+class LoginGuard:
+    """Failed logins per client address: counted; after a few, the address must wait longer
+    and longer between attempts (earlier ones are refused unchecked, 429), then it is refused
+    for a while; and all of it is logged as one line per address and minute. Nothing here
+    holds a connection open: a refusal is answered at once.
+
+    ``log(message)`` writes a Warning to the cluster's log. Times are the process's
+    monotonic clock (real seconds: an attacker does not wait on the simulated clock).
+    """
+
+    FREE = 3  # failures before the address must wait between attempts
+    BACKOFF_MAX = 30.0  # the longest wait between two attempts (1 s, 2 s, 4 s ... up to this)
+    LOCK_AFTER = 10  # failures before the address is refused
+    LOCK_FIRST, LOCK_MAX = 60.0, 3600.0  # the first lockout, doubling each time up to this
+    FORGET = 900.0  # quiet seconds after which an address's failures are forgotten
+    WINDOW = 60.0  # seconds one log line covers
+    MAX_ADDRESSES = 10_000
+
+    def __init__(self, log: Callable[[str], None], clock: Callable[[], float] = time.monotonic) -> None:
+        self._log = log
+        self._clock = clock
+        self._addresses: OrderedDict[str, _Address] = OrderedDict()
+
+    def _get(self, key: str) -> _Address:
+        a = self._addresses.get(key)
+        if a is None:
+            a = self._addresses[key] = _Address()
+            while len(self._addresses) > self.MAX_ADDRESSES:
+                old_key, old = next(iter(self._addresses.items()))
+                if old.in_flight:  # checks under way keep their entry
+                    self._addresses.move_to_end(old_key)
+                    continue
+                self._flush_one(old_key, old, force=True)
+                del self._addresses[old_key]
+        else:
+            self._addresses.move_to_end(key)
+        return a
+
+    def admit(self, key: str) -> _Address:
+        """Before a check: raise :class:`LoginRefused` if the address may not try now."""
+        now = self._clock()
+        a = self._get(key)
+        if a.locked_until > now:
+            self._count(key, a, now, refused=True)
+            wait = a.locked_until - now
+            raise LoginRefused(
+                429, wait, f"too many failed logins from this address; try again in {max(1, round(wait))} s"
+            )
+        if a.in_flight >= MAX_CHECKS_PER_ADDRESS:
+            self._count(key, a, now, refused=True)
+            raise LoginRefused(429, 1.0, "too many logins under way from this address")
+        return a
+
+    def failed(self, key: str, a: _Address, login: str) -> None:
+        """A check failed: after a few, the address waits longer before each next attempt,
+        then it is refused for a while."""
+        now = self._clock()
+        if now - a.last_failure > self.FORGET:
+            a.failures = 0
+        a.failures += 1
+        a.last_failure = now
+        self._count(key, a, now, refused=False, login=login)
+        if a.failures >= self.LOCK_AFTER:
+            period = min(self.LOCK_MAX, self.LOCK_FIRST * 2**a.lockouts)
+            a.lockouts += 1
+            a.failures = 0
+            a.locked_until = now + period
+            self._log(f"logins from {key} refused for {period:.0f} s after {self.LOCK_AFTER} failed logins")
+        elif a.failures > self.FREE:
+            a.locked_until = now + min(self.BACKOFF_MAX, 2.0 ** (a.failures - self.FREE - 1))
+
+    def succeeded(self, a: _Address) -> None:
+        a.failures = 0
+        a.lockouts = 0
+
+    def _count(self, key: str, a: _Address, now: float, refused: bool, login: str = "") -> None:
+        if now - a.window_start >= self.WINDOW:
+            self._flush_one(key, a, force=True)
+            a.window_start = now
+            if not refused:  # the first failure of a minute is logged at once
+                self._log(f"failed login for user {shown(login)} from {key}")
+                return
+        if refused:
+            a.window_refused += 1
+        else:
+            a.window_failed += 1
+            name = shown(login)
+            if name not in a.window_users:
+                if len(a.window_users) < 3:
+                    a.window_users.append(name)
+                else:
+                    a.window_more_users = True
+
+    def _flush_one(self, key: str, a: _Address, force: bool = False) -> None:
+        if not (a.window_failed or a.window_refused):
+            return
+        if not force and self._clock() - a.window_start < self.WINDOW:
+            return
+        parts = []
+        if a.window_failed:
+            users = ", ".join(a.window_users) + (", …" if a.window_more_users else "")
+            parts.append(f"{a.window_failed} more failed login(s) (user {users})")
+        if a.window_refused:
+            parts.append(f"{a.window_refused} login(s) refused unchecked")
+        self._log(f"{' and '.join(parts)} from {key} within a minute")
+        a.window_failed = a.window_refused = 0
+        a.window_users = []
+        a.window_more_users = False
+
+    def flush(self) -> bool:
+        """Log every minute that has ended; True while some minute is still being counted."""
+        pending = False
+        for key, a in self._addresses.items():
+            self._flush_one(key, a)
+            pending = pending or bool(a.window_failed or a.window_refused)
+        return pending
 
 
 class Authenticator:
-    def __init__(self, cluster: Cluster, max_parallel_checks: int = 2) -> None:
+    def __init__(
+        self, cluster: Cluster, max_parallel_checks: int = 2, log: Callable[[str], None] | None = None
+    ) -> None:
         self.cluster = cluster
+        self.guard = LoginGuard(log or (lambda text: cluster.log("Authentication", "", "Warning", text)))
+        self._waiting_checks = 0
         self._mac = hashlib.blake2b(key=secrets.token_bytes(32), digest_size=32)  # keyed: a MAC
         self._cache: OrderedDict[bytes, tuple[int, str, str]] = OrderedDict()
         self._checking: dict[bytes, asyncio.Future[None]] = {}
@@ -63,15 +248,20 @@ class Authenticator:
             return None
         return user
 
-    async def authenticate(self, header: bytes | None) -> User | None:
+    async def authenticate(self, header: bytes | None, client: str = "") -> User | None:
+        """The user, or None (answer 401); :class:`LoginRefused` when ``client`` (its address)
+        may not try now. A header checked before is answered from the cache, unthrottled."""
         if not header:
             return None
         digest = self._digest(header)
         user = self._lookup(digest)
         if user is not None:
             return user
+        key = address_key(client)
+        address = self.guard.admit(key)
         creds = _parse_basic(header)
         if creds is None:
+            self.guard.failed(key, address, "(not a basic-auth header)")
             return None
         running = self._checking.get(digest)
         if running is not None:
@@ -80,14 +270,26 @@ class Authenticator:
             user = self._lookup(digest)
             if user is not None:
                 return user
+            address = self.guard.admit(key)  # it failed: this one counts on its own
+        if self._waiting_checks >= MAX_WAITING_CHECKS:
+            raise LoginRefused(503, 1.0, "too many logins are being checked; try again shortly")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._checking.setdefault(digest, done)
+        address.in_flight += 1
+        self._waiting_checks += 1
         try:
-            return await self._check(digest, *creds)
+            user = await self._check(digest, *creds)
         finally:
+            address.in_flight -= 1
+            self._waiting_checks -= 1
             if self._checking.get(digest) is done:
                 del self._checking[digest]
             done.set_result(None)
+        if user is None:
+            self.guard.failed(key, address, creds[0])
+            return None
+        self.guard.succeeded(address)
+        return user
 
     async def _check(self, digest: bytes, login: str, password: str) -> User | None:
         user = self.cluster.users.by_login.get(login)
@@ -100,7 +302,6 @@ class Authenticator:
                 version = user.password_version
                 ok = await asyncio.to_thread(user.verify, password) and user.password_version == version
         if not ok or user is None:
-            self.cluster.log("Authentication", "", "Warning", f"failed login for user {login!r}")
             return None
         self._cache[digest] = (user.uid, user.login, user.password_hash)
         if len(self._cache) > CACHE_SIZE:

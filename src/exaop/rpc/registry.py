@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
 
 from exaop.model.errors import UsageError
@@ -134,7 +134,8 @@ class ObjectType:
     def names(self, cluster: Any) -> list[str]:
         return sorted(n for n in self.methods if self.lookup(n, cluster) is not None)
 
-    def include(self, other: ObjectType) -> None:
-        """Add the methods every object shares (introspection)."""
+    def include(self, other: ObjectType, permission: str | None = None) -> None:
+        """Add the methods every object shares (introspection); ``permission``: all of them
+        need that instead of their own (an object whose very methods are not for everyone)."""
         for n, m in other.methods.items():
-            self.methods.setdefault(n, m)
+            self.methods.setdefault(n, m if permission is None else replace(m, permission=permission))

@@ -40,8 +40,9 @@ def _cluster_child(ctx: Context, c: Cluster, name: str) -> tuple[ObjectType, Any
 CLUSTER.child = _cluster_child
 CLUSTER.children = lambda ctx, c: child_names(c)
 
-for _type in (CLUSTER, STORAGE, DATABASE, NODE, LOGSERVICE, USERS, SIMULATION):
+for _type in (CLUSTER, STORAGE, DATABASE, NODE, LOGSERVICE, USERS):
     _type.include(COMMON)
+SIMULATION.include(COMMON, permission="manage")  # even what it offers is for Master only
 
 ROOT = CLUSTER
 __all__ = ["ROOT"]

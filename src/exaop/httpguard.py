@@ -1,0 +1,289 @@
+"""HTTP connections under control: what a client may send, for how long, and how many at once.
+
+uvicorn's httptools protocol, with what a server facing hostile clients needs and uvicorn
+leaves out:
+
+* **Size limits before any work**: the request line and the whole head (request line and
+  headers) are counted as the bytes arrive, before the parser buffers them; over the limit
+  the client gets 414 or 431 and the connection closes. Nothing reaches the application.
+* **Read timeouts**: a request's head must arrive within ``header_timeout`` of its first
+  byte (or of the connection), its body within ``body_timeout`` of the head; an idle
+  keep-alive connection closes after ``keepalive_timeout``. A client that slow is cut off.
+* **A connection cap that keeps the door open**: beyond ``max_connections`` a new
+  connection makes room by closing the connection that has waited longest without a
+  request in progress (idle, or still sending its head) — a flood of half-sent requests
+  pushes out itself, not an administrator who just connected. Only when every connection
+  has a request in progress is the new one refused, with 503.
+
+Timeouts are checked by one sweep a second over the connections, so a request costs no
+timer of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import resource
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+log = logging.getLogger("exaop.http")
+
+#: file descriptors kept out of the connection budget (the store, logs, TLS handshakes under way)
+FD_RESERVE = 256
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_request_line: int = 8 * 1024
+    max_head: int = 32 * 1024  # request line and all headers
+    max_headers: int = 100
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keepalive_timeout: float = 15.0
+    handshake_timeout: float = 10.0  # TLS
+    max_connections: int = 2048
+
+
+def connection_budget(wanted: int) -> int:
+    """``wanted``, or what the file-descriptor limit allows (raised to its hard limit first)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(16, min(wanted, soft - FD_RESERVE))
+
+
+class _Refuse(Exception):
+    """Raised in a parser callback to stop parsing: the request is over a limit."""
+
+
+# connection phases
+_HEAD = 0  # waiting for or reading a request's head: evictable
+_BUSY = 1  # a request is in the application: not evictable
+_IDLE = 2  # keep-alive, between requests: evictable
+
+
+class ConnectionBook:
+    """Every open connection; those without a request in progress in order of waiting."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.max_connections = connection_budget(limits.max_connections)
+        self.waiting: OrderedDict[GuardedProtocol, None] = OrderedDict()
+        self.busy: set[GuardedProtocol] = set()
+        self.now = 0.0
+        self._sweeper: asyncio.TimerHandle | None = None
+        self.evicted = 0
+        self.refused = 0
+        self.timed_out = 0
+
+    def __len__(self) -> int:
+        return len(self.waiting) + len(self.busy)
+
+    def admit(self, conn: GuardedProtocol) -> bool:
+        """Take a new connection in; False when it must be refused (all others are busy)."""
+        if self._sweeper is None:
+            self.now = conn.loop.time()
+            self._sweeper = conn.loop.call_later(1.0, self._sweep, conn.loop)
+        while len(self) >= self.max_connections:
+            if not self.waiting:
+                self.refused += 1
+                return False
+            oldest = next(iter(self.waiting))
+            self.evicted += 1
+            oldest.drop()
+        conn.since = self.now
+        self.waiting[conn] = None
+        return True
+
+    def set_phase(self, conn: GuardedProtocol, phase: int) -> None:
+        conn.phase = phase
+        conn.since = self.now
+        if phase == _BUSY:
+            self.waiting.pop(conn, None)
+            self.busy.add(conn)
+        else:
+            self.busy.discard(conn)
+            self.waiting.pop(conn, None)
+            self.waiting[conn] = None  # to the end: it has waited least
+
+    def remove(self, conn: GuardedProtocol) -> None:
+        self.waiting.pop(conn, None)
+        self.busy.discard(conn)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.now = loop.time()
+        lim = self.limits
+        # oldest first: stop at the first that is still within its time
+        expired = []
+        for conn in self.waiting:
+            limit = lim.keepalive_timeout if conn.phase == _IDLE else lim.header_timeout
+            if self.now - conn.since < min(lim.keepalive_timeout, lim.header_timeout):
+                break
+            if self.now - conn.since >= limit:
+                expired.append(conn)
+        for conn in self.busy:
+            if conn.reading_body and self.now - conn.since >= lim.body_timeout:
+                expired.append(conn)
+        for conn in expired:
+            self.timed_out += 1
+            conn.time_out()
+        if len(self):
+            self._sweeper = loop.call_later(1.0, self._sweep, loop)
+        else:
+            self._sweeper = None
+
+
+def guarded_protocol(book: ConnectionBook) -> type[GuardedProtocol]:
+    """The protocol class uvicorn is given (``Config(http=...)``), bound to ``book``."""
+    return type("BoundGuardedProtocol", (GuardedProtocol,), {"book": book})
+
+
+class GuardedProtocol(HttpToolsProtocol):
+    book: ConnectionBook
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.phase = _HEAD
+        self.since = 0.0
+        self.reading_body = False
+        self._head_bytes = 0
+        self._tail = b""
+        self._header_count = 0
+        self._closed = False
+        self._refusal: tuple[int, str] | None = None  # why a parser callback stopped the parse
+
+    # -- the connection ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if not self.book.admit(self):
+            log.warning("refusing a connection from %s: %d connections are all busy", self.client, len(self.book))
+            self._answer(503, "too many connections with requests in progress; try again shortly")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self.book.remove(self)
+        super().connection_lost(exc)
+
+    def drop(self) -> None:
+        """Make room for a newer connection: close this one (it has no request in progress)."""
+        self._close(abort=True)
+
+    def time_out(self) -> None:
+        """Too slow, or idle too long. Aborted, not closed: a TLS close waits for the peer's
+        close_notify (up to 30 s), and a client this slow would hold its descriptor that long."""
+        self._close(abort=True)
+
+    def _close(self, abort: bool) -> None:
+        self._closed = True
+        self.book.remove(self)
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.disconnected = True  # an application still reading the body gets a disconnect
+            self.cycle.message_event.set()
+        if abort:
+            self.transport.abort()
+        else:
+            self.transport.close()
+
+    def _answer(self, status: int, text: str) -> None:
+        """Answer ``status`` and close, without involving the application."""
+        if not self.transport.is_closing():
+            body = text.encode() + b"\n"
+            self.transport.write(
+                b"".join((
+                    STATUS_LINE[status],
+                    b"content-type: text/plain; charset=utf-8\r\n",
+                    b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body),
+                    body,
+                ))  # fmt: skip
+            )
+        self._close(abort=False)
+
+    # -- bytes in --------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self._closed:
+            return
+        if self.phase != _BUSY:
+            lim = self.book.limits
+            if self.phase == _IDLE:
+                self.book.set_phase(self, _HEAD)  # the head timeout runs from the first byte
+            # count the head's bytes as they come, before the parser buffers them
+            end = (self._tail + data).find(b"\r\n\r\n")
+            self._head_bytes += len(data) if end < 0 else max(0, end + 4 - len(self._tail))
+            if self._head_bytes > lim.max_head:
+                self._answer(431, f"the request head is over {lim.max_head} bytes")
+                return
+            self._tail = data[-3:]
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._answer(400, "protocol upgrades are not offered here")
+        except httptools.HttpParserError:
+            self._answer(*(self._refusal or (400, "invalid HTTP request")))
+
+    def _refuse(self, status: int, text: str) -> None:
+        """From a parser callback: stop parsing, answer ``status``."""
+        self._refusal = (status, text)
+        raise _Refuse(text)
+
+    # -- parser callbacks ----------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_count = 0
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        limit = self.book.limits.max_request_line
+        if len(self.url) > limit:
+            self._refuse(414, f"the request target is over {limit} bytes")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        if self._header_count > self.book.limits.max_headers:
+            self._refuse(431, f"over {self.book.limits.max_headers} header fields")
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        if self._closed:
+            return
+        self.book.set_phase(self, _BUSY)
+        self.reading_body = True
+        self._head_bytes = 0
+        self._tail = b""
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if self.cycle is not None:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self.reading_body = False
+        if self.cycle is None:
+            return
+        if self.cycle.response_complete and not self._closed:
+            self.book.set_phase(self, _IDLE)  # answered before the body was all in (a refusal)
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        # as uvicorn's, but the sweep closes idle connections: no keep-alive timer per request
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        elif not self._closed and not self.reading_body:
+            self.book.set_phase(self, _IDLE)  # else idle once the rest of the body is in
