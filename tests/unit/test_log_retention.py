@@ -1,10 +1,11 @@
-"""The cluster's log keeps at most N entries and D days and prunes in batches; tags stay
-right through pruning and deletion, in memory and in the store."""
+"""The cluster's log keeps at most N entries and D days, prunes in batches, and deleteLogs
+deletes what its arguments say; tags stay right through both, in memory and in the store."""
 
 from __future__ import annotations
 
 import sqlite3
 import tomllib
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,13 @@ from exaop.engine.profile import ProfileError, parse_profile
 from exaop.engine.runtime import Runtime
 from exaop.model import logs
 from exaop.model.cluster import Cluster
-from exaop.model.logs import PRUNE_MARGIN, LogBook, LogEntry
+from exaop.model.errors import UsageError
+from exaop.model.logs import PRUNE_MARGIN, LogBook, LogEntry, delete_logs
 from exaop.model.profile import LogRetention
 from exaop.store import Store
 
 DAY = 86400.0
-T0 = 1_709_251_200.0  # 2024-03-01 00:00 UTC
+T0 = datetime(2024, 3, 1, tzinfo=UTC).timestamp()
 
 
 def profile(**limits: int) -> Any:
@@ -176,6 +178,86 @@ def test_a_tagged_read_finds_its_place_by_bisection(monkeypatch) -> None:  # typ
     assert probes[0] <= 20 and looked[0] == logs.MAX_RETURNED  # never walks the 130,000 before it
 
 
+# -- deleteLogs ------------------------------------------------------------------------------------------
+
+
+def busy_month() -> Cluster:
+    """A cluster with a Notice every 6 hours through March 2024, alternately the cluster's and exa_db1's."""
+    c = cluster(keep_days=60)
+    c.logbook.take()
+    for i in range(31 * 4):
+        c.advance(T0 + i * 6 * 3600)
+        c.log("exa_db1" if i % 2 else "EXAoperation", "", "Notice", f"entry {i}")
+    return c
+
+
+def strtimes(c: Cluster) -> list[str]:
+    return [logs.strtime(e.t)[:16] for e in c.logbook.entries]
+
+
+def test_delete_logs_deletes_the_range_with_both_ends_included() -> None:
+    c = busy_month()
+    before = len(c.logbook.entries)
+    assert delete_logs(c, False, [], "2024-03-02", "2024-03-03", by="admin") == 8
+    assert not [t for t in strtimes(c) if "2024-03-02" <= t < "2024-03-04"]
+    assert len(c.logbook.entries) == before - 8 + 1
+    last = c.logbook.entries[-1]
+    assert last.message == "deleteLogs by admin: 8 log entries deleted from 2024-03-02 to 2024-03-03"
+    assert (last.system, last.priority) == ("EXAoperation", "Notice")
+    # a minute names itself: 06:00 is deleted, 12:00 is not
+    assert delete_logs(c, False, [], "2024-03-05 06:00", "2024-03-05 06:00", by="admin") == 1
+    assert "2024-03-05 12:00" in strtimes(c) and "2024-03-05 06:00" not in strtimes(c)
+
+
+def test_delete_logs_open_ends_and_databases() -> None:
+    c = busy_month()
+    dropped = delete_logs(c, True, ["exa_db1"], "", "2024-03-10", by="ops")
+    assert dropped == 20  # every other entry of the first ten days
+    remaining = [e for e in c.logbook.entries if e.t < datetime(2024, 3, 11, tzinfo=UTC).timestamp()]
+    assert remaining and all(e.system != "exa_db1" for e in remaining)
+    assert c.logbook.entries[-1].message == (
+        "deleteLogs by ops: 20 log entries deleted from the first entry to 2024-03-10 of database(s) exa_db1; "
+        "no core dumps to delete (none are kept)"
+    )
+    assert delete_logs(c, False, [], "2024-03-20", "", by="ops") > 0
+    assert all(e.t < datetime(2024, 3, 20, tzinfo=UTC).timestamp() for e in c.logbook.entries[:-1])
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        ((1, [], "", ""), "delete_coredumps must be True or False"),
+        ((False, "exa_db1", "", ""), "db_name_list must be a list of database names ([] for every message)"),
+        ((False, ["nope", "exa_db1", "other"], "", ""),
+         "db_name_list: unknown database(s) nope, other; the databases are: exa_db1"),
+        ((False, [], "2024-13-01", ""), "start_date '2024-13-01' is not a date: write YYYY-MM-DD or "
+                                        "YYYY-MM-DD HH:MM (UTC), or '' for no limit"),
+        ((False, [], "", "yesterday"), "stop_date 'yesterday' is not a date: write YYYY-MM-DD or "
+                                       "YYYY-MM-DD HH:MM (UTC), or '' for no limit"),
+        ((False, [], None, ""), "start_date must be a string (YYYY-MM-DD or YYYY-MM-DD HH:MM, or '' for no limit)"),
+        ((False, [], "2024-03-05", "2024-03-04"), "start_date '2024-03-05' is after stop_date '2024-03-04'"),
+    ],
+)  # fmt: skip
+def test_delete_logs_refuses_bad_arguments_and_deletes_nothing(args: tuple[Any, ...], reason: str) -> None:
+    c = busy_month()
+    before = ids(c.logbook)
+    with pytest.raises(UsageError) as e:
+        delete_logs(c, *args, by="admin")
+    assert e.value.reason == reason
+    assert ids(c.logbook) == before and c.logbook.dropped == []
+
+
+def test_deleted_entries_become_id_ranges_for_the_store() -> None:
+    c = busy_month()
+    c.logbook.take()
+    id_of = {e.message: e.id for e in c.logbook.entries}
+    delete_logs(c, False, ["exa_db1"], "2024-03-01", "2024-03-01", by="admin")  # 06:00 and 18:00
+    assert c.logbook.dropped == [(id_of["entry 1"], id_of["entry 1"]), (id_of["entry 3"], id_of["entry 3"])]
+    c.logbook.take()
+    delete_logs(c, False, [], "2024-03-02", "2024-03-02", by="admin")
+    assert c.logbook.dropped == [(id_of["entry 4"], id_of["entry 7"])]  # neighbours: one range
+
+
 # -- memory and store alike -----------------------------------------------------------------------------
 
 
@@ -194,11 +276,11 @@ def test_retention_and_deletion_reach_the_store_and_survive_a_restart(tmp_path: 
             rt.commit()
     rt.commit()
     assert store_ids(tmp_path) == ids(c.logbook) and len(ids(c.logbook)) <= 100
+    today = logs.strtime(c.now)[:10]
     held = len(c.logbook.entries)
-    assert c.logbook.delete(lambda e: True) == held
-    c.log("EXAoperation", "", "Notice", "all deleted")
+    assert delete_logs(c, False, [], today, today, by="admin") == held
     rt.commit()
-    assert store_ids(tmp_path) == ids(c.logbook) == [c.logbook.last_id]  # only the line after it
+    assert store_ids(tmp_path) == ids(c.logbook) == [c.logbook.last_id]  # only deleteLogs' own line
     rt.close()
     again = Runtime.open(tmp_path, speed=0, start=T0).runtime
     assert ids(again.cluster.logbook)[0] == c.logbook.last_id  # nothing deleted came back
@@ -212,8 +294,7 @@ def test_a_failed_save_keeps_the_deletions_for_the_next_commit(tmp_path: Path, m
     for i in range(20):
         c.log("Load", "", "Information", f"filler {i}")
     rt.commit()
-    c.logbook.delete(lambda e: True)
-    c.log("EXAoperation", "", "Notice", "all deleted")
+    delete_logs(c, False, [], "", "", by="admin")
     real_save = Store.save
     calls: list[int] = []
 

@@ -7,6 +7,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from exaop.model.base import Entity, check_name
@@ -144,6 +145,58 @@ class LogBook:
 
 def _entry_id(e: LogEntry) -> int:
     return e.id
+
+
+def _date(param: str, text: Any, end: bool) -> float | None:
+    """'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM' (UTC) -> seconds; '' -> None (no limit).
+
+    The start of that day or minute, or with ``end`` the start of the next: a stop date
+    names the last day (or minute) included.
+    """
+    if not isinstance(text, str):
+        raise UsageError(f"{param} must be a string (YYYY-MM-DD or YYYY-MM-DD HH:MM, or '' for no limit)")
+    text = text.strip()
+    if not text:
+        return None
+    for fmt, step in (("%Y-%m-%d", 86400.0), ("%Y-%m-%d %H:%M", 60.0)):
+        try:
+            at = datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            continue
+        return at + step if end else at
+    raise UsageError(f"{param} {text!r} is not a date: write YYYY-MM-DD or YYYY-MM-DD HH:MM (UTC), or '' for no limit")
+
+
+def delete_logs(cluster: Cluster, delete_coredumps: Any, db_names: Any, start_date: Any, stop_date: Any,
+                by: str) -> int:  # fmt: skip
+    """deleteLogs: the cluster's log entries from ``start_date`` to ``stop_date`` (both
+    included, '' open-ended), only those of ``db_names`` when any are named. Returns how
+    many were deleted, and logs one line saying so (``by`` names the caller)."""
+    if not isinstance(delete_coredumps, bool):
+        raise UsageError("delete_coredumps must be True or False")
+    if not isinstance(db_names, list) or not all(isinstance(d, str) for d in db_names):
+        raise UsageError("db_name_list must be a list of database names ([] for every message)")
+    unknown = sorted({d for d in db_names if d not in cluster.databases})
+    if unknown:
+        known = ", ".join(sorted(cluster.databases)) or "none"
+        raise UsageError(f"db_name_list: unknown database(s) {', '.join(unknown)}; the databases are: {known}")
+    start = _date("start_date", start_date, end=False)
+    stop = _date("stop_date", stop_date, end=True)
+    if start is not None and stop is not None and start >= stop:
+        raise UsageError(f"start_date {start_date.strip()!r} is after stop_date {stop_date.strip()!r}")
+    systems = set(db_names)
+
+    def wanted(e: LogEntry) -> bool:
+        return ((start is None or e.t >= start) and (stop is None or e.t < stop)
+                and (not systems or e.system in systems))  # fmt: skip
+
+    deleted = cluster.logbook.delete(wanted)
+    span = f"from {start_date.strip() or 'the first entry'} to {stop_date.strip() or 'the last'}"
+    of = f" of database(s) {', '.join(sorted(systems))}" if systems else ""
+    dumps = "; no core dumps to delete (none are kept)" if delete_coredumps else ""
+    cluster.log("EXAoperation", cluster.master.node, "Notice",
+                f"deleteLogs by {by}: {deleted} log entries deleted {span}{of}{dumps}")  # fmt: skip
+    return deleted
 
 
 def _interval_seconds(text: str) -> float:
