@@ -286,28 +286,3 @@ def test_retention_and_deletion_reach_the_store_and_survive_a_restart(tmp_path: 
     assert ids(again.cluster.logbook)[0] == c.logbook.last_id  # nothing deleted came back
     assert again.cluster.logbook.last_id > c.logbook.last_id  # ids go on, never reused
     again.close()
-
-
-def test_a_failed_save_keeps_the_deletions_for_the_next_commit(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    rt = Runtime.open(tmp_path, speed=0, admin_password="secret", start=T0).runtime
-    c = rt.cluster
-    for i in range(20):
-        c.log("Load", "", "Information", f"filler {i}")
-    rt.commit()
-    delete_logs(c, False, [], "", "", by="admin")
-    real_save = Store.save
-    calls: list[int] = []
-
-    def refuse_once(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        if len(calls) == 1:
-            raise sqlite3.OperationalError("database is locked")
-        return real_save(self, *args, **kwargs)
-
-    monkeypatch.setattr(Store, "save", refuse_once)
-    with pytest.raises(sqlite3.OperationalError):
-        rt.commit()
-    assert len(store_ids(tmp_path)) > 20  # nothing half done
-    rt.commit()
-    assert store_ids(tmp_path) == ids(c.logbook) == [c.logbook.last_id]
-    rt.close()
