@@ -89,6 +89,46 @@ def test_boot_messages_reach_the_log_once_per_tag(server: ServerProcess) -> None
     assert "the tag must be a non-empty string" in f.faultString
 
 
+def test_delete_logs_deletes_what_it_is_asked_keeps_tags_right_and_lasts(server: ServerProcess) -> None:
+    c = server.proxy()
+    svc = server.proxy("/cluster1/logservice1")
+    boot(server, ["n0011"])
+    held = len(svc.logEntries()[2])
+    assert held > 3
+    assert tagged(server, "reader")  # a monitor that has read everything so far
+    day = svc.logEntries()[2][-1]["strtime"][:10]
+    assert usage(c.deleteLogs, False, [], "2024-02-30", "") == (
+        "start_date '2024-02-30' is not a date: write YYYY-MM-DD or YYYY-MM-DD HH:MM (UTC), or '' for no limit"
+    )
+    assert usage(c.deleteLogs, False, [], "", "03/01/2024").startswith("stop_date '03/01/2024' is not a date")
+    assert usage(c.deleteLogs, False, ["exa_db9"], "", "") == (
+        "db_name_list: unknown database(s) exa_db9; the databases are: exa_db1"
+    )
+    assert usage(c.deleteLogs, 1, [], "", "") == "deleteLogs: argument delete_coredumps must be boolean, got int"
+    assert len(svc.logEntries()[2]) == held  # refused: nothing deleted
+    assert c.deleteLogs(False, [], "2001-01-01", "2001-12-31 23:59") == 0
+    assert c.deleteLogs(True, ["exa_db1"], day, day) == 0  # the database has said nothing yet
+
+    deleted = c.deleteLogs(False, [], "", day)
+    assert isinstance(deleted, int) and deleted == held + 2  # and the two lines of the calls above
+    line = f"deleteLogs by admin: {deleted} log entries deleted from the first entry to {day}"
+    assert [e["message"] for e in svc.logEntries()[2]] == [line]
+    assert [e["message"] for e in tagged(server, "reader")] == [line]  # the tag goes on where it was
+    assert [e["message"] for e in tagged(server, "new")] == [line]
+    boot(server, ["n0012"])
+    assert [e["message"] for e in tagged(server, "reader")][-1].startswith("Boot process finished")
+    assert tagged(server, "reader") == []
+
+    server.stop()  # the deletion is in the store: a restart brings nothing back
+    again = ServerProcess(server.state_dir, speed=0).start()
+    try:
+        messages = [e["message"] for e in again.proxy("/cluster1/logservice1").logEntries()[2]]
+        assert messages[0] == line and not any("n0011" in m for m in messages)
+        assert "core dumps" in again.proxy().methodHelp("deleteLogs")
+    finally:
+        again.stop()
+
+
 def test_log_entries_shape(server: ServerProcess) -> None:
     boot(server, ["n0011"])
     result = server.proxy("/cluster1/logservice1").logEntries()

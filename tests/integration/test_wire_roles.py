@@ -83,6 +83,7 @@ def test_user_and_supervisor_cannot_operate(srv: ServerProcess, role: str) -> No
     forbidden(c.callPlugin, PLUGIN, "n0010", "STATUS")
     forbidden(c.restartEXAoperation, "")
     forbidden(c.haltLicenseServer, "")
+    forbidden(c.deleteLogs, False, [], "", "")
     forbidden(c.addUser, {"user_login": "mallory", "password": "xxxxxxxx"})
     forbidden(c.grantRole, "cluster1", LOGIN[role], "Master")
     # nothing happened
@@ -101,6 +102,7 @@ def test_administrator_operates_but_does_not_manage_users(srv: ServerProcess) ->
     assert f.faultString.startswith("UsageError: EXAStorage cannot start: node(s) not online")
     f = fault(c.db_exa_db1.startDatabase)
     assert f.faultString.startswith("UsageError: database exa_db1 cannot start")
+    assert c.deleteLogs(False, [], "1999-01-01", "1999-01-31") == 0
     text = forbidden(c.addUser, {"user_login": "mallory", "password": "xxxxxxxx"})
     assert text.endswith("addUser needs role Master or higher")
     forbidden(c.grantRole, "cluster1", "administrator", "Master")

@@ -11,7 +11,7 @@ from typing import Any
 from exaop.model.base import check_name
 from exaop.model.errors import UsageError
 from exaop.model.logs import PRIORITIES
-from exaop.model.profile import Duration, Profile
+from exaop.model.profile import Duration, LogRetention, Profile
 
 __all__ = ["Duration", "Profile", "ProfileError", "default_profile", "load_profile", "parse_profile"]
 
@@ -64,7 +64,8 @@ def _array(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 TABLES = ("cluster", "durations", "hardware", "license_servers", "nodes", "volumes", "databases", "logservices",
-          "plugins")  # fmt: skip
+          "plugins", "logs")  # fmt: skip
+LOG_LIMITS = {"keep_entries": (100, 1_000_000), "keep_days": (1, 3650)}  # [logs] key -> allowed range
 
 
 def parse_profile(raw: dict[str, Any]) -> Profile:
@@ -78,7 +79,7 @@ def parse_profile(raw: dict[str, Any]) -> Profile:
         raise ProfileError(
             f"durations: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(DURATION_NAMES)}"
         )
-    defaults = _default_raw()["durations"] if raw is not _DEFAULT_CACHE.get("raw") else {}
+    defaults = _defaults(raw, "durations")
     durations = {}
     for key in DURATION_NAMES:
         if key in durations_raw:
@@ -132,10 +133,10 @@ def parse_profile(raw: dict[str, Any]) -> Profile:
                 raise ProfileError(f"databases.{db['name']}: unknown node {n}")
         if db.get("volume") and db["volume"] not in vids:
             raise ProfileError(f"databases.{db['name']}: unknown volume {db['volume']}")
-    hardware = {**(_default_raw()["hardware"] if raw is not _DEFAULT_CACHE.get("raw") else {}),
-                **_table(raw, "hardware")}  # fmt: skip
+    hardware = {**_defaults(raw, "hardware"), **_table(raw, "hardware")}
     _check_objects(cluster, hardware, [n["name"] for n in license_servers], volumes, databases,
                    _array(raw, "logservices"), _array(raw, "plugins"))  # fmt: skip
+    logs = _log_retention(_table(raw, "logs"), _defaults(raw, "logs"))
     return Profile(
         raw=raw,
         name=str(cluster.get("name", "cluster1")),
@@ -152,7 +153,22 @@ def parse_profile(raw: dict[str, Any]) -> Profile:
         databases=databases,
         logservices=_array(raw, "logservices"),
         plugins=_array(raw, "plugins"),
+        logs=logs,
     )
+
+
+def _log_retention(table: dict[str, Any], defaults: dict[str, Any]) -> LogRetention:
+    unknown = set(table) - set(LOG_LIMITS)
+    if unknown:
+        raise ProfileError(f"logs: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(LOG_LIMITS)}")
+    values = {**defaults, **table}
+    for key, (low, high) in LOG_LIMITS.items():
+        value = values.get(key)
+        if value is None:
+            raise ProfileError(f"logs.{key} is missing")
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ProfileError(f"logs.{key} must be a whole number from {low:,} to {high:,}, got {value!r}")
+    return LogRetention(keep_entries=values["keep_entries"], keep_days=values["keep_days"])
 
 
 def _check_objects(
@@ -245,6 +261,11 @@ def _default_raw() -> dict[str, Any]:
         text = resources.files("exaop").joinpath("profiles/default.toml").read_text()
         _DEFAULT_CACHE["raw"] = tomllib.loads(text)
     return _DEFAULT_CACHE["raw"]
+
+
+def _defaults(raw: dict[str, Any], table: str) -> dict[str, Any]:
+    """The built-in profile's [table], under what a profile of its own leaves out."""
+    return _default_raw()[table] if raw is not _DEFAULT_CACHE.get("raw") else {}
 
 
 def default_profile() -> Profile:

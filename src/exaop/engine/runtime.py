@@ -81,7 +81,7 @@ class Runtime:
                 resume = max(saved, time.time() if start is None else start)
             clock = Clock(start=resume, speed=speed)
             cluster = Cluster.from_records(profile, clock.now(), store.records(), drivers)
-            cluster.logbook.load(store.log_entries(50_000))
+            cluster.logbook.load(store.log_entries(cluster.logbook.keep_entries), cluster.now)
             created = False
             if admin_password:
                 admin = cluster.users.by_login.get("admin")
@@ -114,21 +114,21 @@ class Runtime:
         c = self.cluster
         if c.has_changes and self.store is not None:
             changed, deleted = c.take_changes()
-            pending, c.logbook.pending = c.logbook.pending, []
+            pending, dropped = c.logbook.take()
             meta: dict[str, object] = {"sim_now": c.now}
             if not self._profile_saved:  # once: it never changes, and it can be large
                 meta["profile"] = c.profile.raw
             try:
-                self.store.save(changed, deleted, pending, meta)
+                self.store.save(changed, deleted, pending, meta, log_dropped=dropped)
             except Exception:
                 # nothing is lost: the next commit tries again with these changes
                 c.keep_changes()
-                c.logbook.pending = pending + c.logbook.pending
+                c.logbook.give_back(pending, dropped)
                 raise
             self._profile_saved = True
         elif c.has_changes:
             c.take_changes()
-            c.logbook.pending = []
+            c.logbook.take()
         self._wake_waiters()
         self._rearm()
         if c.halt_reason and not self.halted:

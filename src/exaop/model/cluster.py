@@ -75,7 +75,7 @@ class Cluster:
         self.now = now
         self.rng = random.Random()
         self.timeline = Timeline()
-        self.logbook = LogBook()
+        self.logbook = LogBook(profile.logs)
         self.drivers = drivers
         self.nodes: dict[str, Node] = {}
         self.storage = Storage(self)
@@ -193,7 +193,7 @@ class Cluster:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self._dirty or self._deleted or self.logbook.pending)
+        return bool(self._dirty or self._deleted or self.logbook.unsaved)
 
     def all_entities(self) -> list[Entity]:
         out: list[Entity] = [self.storage, self.master]

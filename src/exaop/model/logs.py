@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import time
-from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from exaop.model.base import Entity, check_name
 from exaop.model.errors import UsageError
+from exaop.model.profile import LogRetention
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster
@@ -18,7 +21,7 @@ PRIORITIES = ("Error", "Warning", "Notice", "Information")  # most severe first
 CLUSTER_SYSTEMS = ("EXAoperation", "DWAd", "Lockd", "Load", "Storage", "Authentication")
 MAX_RETURNED = 5000
 MAX_TAGS = 1000  # per log service; a forgotten tag starts again from the beginning
-KEPT_IN_MEMORY = 200_000
+PRUNE_MARGIN = 0.02  # retention prunes this far below its limits, so it prunes in batches
 
 
 def strtime(t: float) -> str:
@@ -47,11 +50,23 @@ class LogEntry:
 
 
 class LogBook:
-    """Every message of the cluster, in order; new ones wait in ``pending`` for the store."""
+    """Every message of the cluster the retention keeps, in order of id.
 
-    def __init__(self) -> None:
-        self.entries: deque[LogEntry] = deque(maxlen=KEPT_IN_MEMORY)
+    New entries wait in ``pending`` for the store, and what retention or deleteLogs took
+    away waits in ``dropped`` (inclusive id ranges), so that the store writes both in the
+    transaction of the change that made them. Retention works in batches: once the log
+    holds more than ``keep_entries`` entries, or its oldest is older than ``keep_days``,
+    the oldest go until it is PRUNE_MARGIN below both limits, so the store deletes once
+    per many entries, not once per request, and the limits are never exceeded.
+    """
+
+    def __init__(self, retention: LogRetention | None = None) -> None:
+        retention = retention or LogRetention()
+        self.keep_entries = retention.keep_entries
+        self.keep_seconds = retention.keep_days * 86400.0
+        self.entries: list[LogEntry] = []  # ids ascending, with gaps where entries were deleted
         self.pending: list[LogEntry] = []
+        self.dropped: list[tuple[int, int]] = []
         self.last_id = 0
 
     def add(self, t: float, system: str, node: str, priority: str, message: str) -> LogEntry:
@@ -60,12 +75,128 @@ class LogBook:
         entry = LogEntry(self.last_id, t, system, node, priority, message)
         self.entries.append(entry)
         self.pending.append(entry)
+        if len(self.entries) > self.keep_entries or self.entries[0].t < t - self.keep_seconds:
+            self.prune(t)
         return entry
 
-    def load(self, entries: list[LogEntry]) -> None:
+    def prune(self, now: float) -> int:
+        """Drop the oldest entries down to PRUNE_MARGIN below both limits; returns how many went."""
+        entries = self.entries
+        cut = max(0, len(entries) - (self.keep_entries - max(1, int(self.keep_entries * PRUNE_MARGIN))))
+        oldest_kept = now - self.keep_seconds * (1 - PRUNE_MARGIN)
+        while cut < len(entries) and entries[cut].t < oldest_kept:
+            cut += 1
+        if cut:
+            self.dropped.append((0, entries[cut - 1].id))  # and anything older the store still holds
+            del entries[:cut]
+        return cut
+
+    def load(self, entries: list[LogEntry], now: float) -> None:
+        """The entries the store kept (the newest ``keep_entries`` at most), oldest first."""
+        if len(entries) >= self.keep_entries:  # the store may hold older ones still
+            self.dropped.append((0, entries[0].id - 1))
         self.entries.extend(entries)
         if entries:
             self.last_id = max(self.last_id, entries[-1].id)
+        if self.entries and (len(self.entries) > self.keep_entries or self.entries[0].t < now - self.keep_seconds):
+            self.prune(now)
+
+    def since(self, after: int) -> Iterator[LogEntry]:
+        """The entries with an id above ``after``, oldest first (found by bisection, not a walk)."""
+        return itertools.islice(self.entries, bisect.bisect_right(self.entries, after, key=_entry_id), None)
+
+    def delete(self, wanted: Callable[[LogEntry], bool]) -> int:
+        """Delete the entries ``wanted`` says; returns how many."""
+        kept: list[LogEntry] = []
+        runs: list[tuple[int, int]] = []
+        first = last = 0  # the run of neighbouring entries being deleted
+        for e in self.entries:
+            if wanted(e):
+                if not first:
+                    first = e.id
+                last = e.id
+            else:
+                if first:
+                    runs.append((first, last))
+                    first = 0
+                kept.append(e)
+        if first:
+            runs.append((first, last))
+        deleted = len(self.entries) - len(kept)
+        self.entries = kept
+        self.dropped.extend(runs)
+        return deleted
+
+    @property
+    def unsaved(self) -> bool:
+        return bool(self.pending or self.dropped)
+
+    def take(self) -> tuple[list[LogEntry], list[tuple[int, int]]]:
+        """What the store has to write: new entries, and id ranges to delete (after them)."""
+        taken = self.pending, self.dropped
+        self.pending, self.dropped = [], []
+        return taken
+
+    def give_back(self, pending: list[LogEntry], dropped: list[tuple[int, int]]) -> None:
+        """The store could not write what was taken: keep it for the next attempt."""
+        self.pending = pending + self.pending
+        self.dropped = dropped + self.dropped
+
+
+def _entry_id(e: LogEntry) -> int:
+    return e.id
+
+
+def _date(param: str, text: Any, end: bool) -> float | None:
+    """'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM' (UTC) -> seconds; '' -> None (no limit).
+
+    The start of that day or minute, or with ``end`` the start of the next: a stop date
+    names the last day (or minute) included.
+    """
+    if not isinstance(text, str):
+        raise UsageError(f"{param} must be a string (YYYY-MM-DD or YYYY-MM-DD HH:MM, or '' for no limit)")
+    text = text.strip()
+    if not text:
+        return None
+    for fmt, step in (("%Y-%m-%d", 86400.0), ("%Y-%m-%d %H:%M", 60.0)):
+        try:
+            at = datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            continue
+        return at + step if end else at
+    raise UsageError(f"{param} {text!r} is not a date: write YYYY-MM-DD or YYYY-MM-DD HH:MM (UTC), or '' for no limit")
+
+
+def delete_logs(cluster: Cluster, delete_coredumps: Any, db_names: Any, start_date: Any, stop_date: Any,
+                by: str) -> int:  # fmt: skip
+    """deleteLogs: the cluster's log entries from ``start_date`` to ``stop_date`` (both
+    included, '' open-ended), only those of ``db_names`` when any are named. Returns how
+    many were deleted, and logs one line saying so (``by`` names the caller)."""
+    if not isinstance(delete_coredumps, bool):
+        raise UsageError("delete_coredumps must be True or False")
+    if not isinstance(db_names, list) or not all(isinstance(d, str) for d in db_names):
+        raise UsageError("db_name_list must be a list of database names ([] for every message)")
+    unknown = sorted({d for d in db_names if d not in cluster.databases})
+    if unknown:
+        known = ", ".join(sorted(cluster.databases)) or "none"
+        raise UsageError(f"db_name_list: unknown database(s) {', '.join(unknown)}; the databases are: {known}")
+    start = _date("start_date", start_date, end=False)
+    stop = _date("stop_date", stop_date, end=True)
+    if start is not None and stop is not None and start >= stop:
+        raise UsageError(f"start_date {start_date.strip()!r} is after stop_date {stop_date.strip()!r}")
+    systems = set(db_names)
+
+    def wanted(e: LogEntry) -> bool:
+        return ((start is None or e.t >= start) and (stop is None or e.t < stop)
+                and (not systems or e.system in systems))  # fmt: skip
+
+    deleted = cluster.logbook.delete(wanted)
+    span = f"from {start_date.strip() or 'the first entry'} to {stop_date.strip() or 'the last'}"
+    of = f" of database(s) {', '.join(sorted(systems))}" if systems else ""
+    dumps = "; no core dumps to delete (none are kept)" if delete_coredumps else ""
+    cluster.log("EXAoperation", cluster.master.node, "Notice",
+                f"deleteLogs by {by}: {deleted} log entries deleted {span}{of}{dumps}")  # fmt: skip
+    return deleted
 
 
 def _interval_seconds(text: str) -> float:
@@ -186,9 +317,7 @@ class LogService(Entity):
         book = self.cluster.logbook
         out: list[LogEntry] = []
         last = after
-        first_id = book.entries[0].id if book.entries else 0
-        # ids in memory are consecutive: start right after the tag's last entry
-        for e in itertools.islice(book.entries, max(0, after - first_id + 1), None):
+        for e in book.since(after):
             last = e.id
             if self.shows(e):
                 out.append(e)

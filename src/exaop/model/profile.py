@@ -22,6 +22,14 @@ class Duration:
         return self.value + self.jitter
 
 
+@dataclass(frozen=True)
+class LogRetention:
+    """How much of its log a cluster keeps: at most ``keep_entries`` entries, none older than ``keep_days``."""
+
+    keep_entries: int = 100_000
+    keep_days: int = 30
+
+
 @dataclass
 class Profile:
     raw: dict[str, Any]
@@ -39,3 +47,4 @@ class Profile:
     databases: list[dict[str, Any]] = field(default_factory=list)
     logservices: list[dict[str, Any]] = field(default_factory=list)
     plugins: list[dict[str, Any]] = field(default_factory=list)
+    logs: LogRetention = field(default_factory=LogRetention)

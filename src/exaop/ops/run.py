@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from exaop.client import AuthError, ExaClient, ServerFault, Unreachable
 from exaop.ops.clock import RealClock, ToolClock
@@ -14,6 +14,9 @@ from exaop.ops.config import Options
 from exaop.ops.errors import AuthFailed, Failed, NoAnswer, OpsError
 from exaop.ops.events import Event, EventSink
 from exaop.ops.wait import Backoff, fmt_duration
+
+if TYPE_CHECKING:
+    from exaop.ops.observe import LogFeed
 
 T = TypeVar("T")
 READ_RETRY_SECONDS = 15.0  # real seconds a read is retried before the phase's own wait takes over
@@ -62,6 +65,7 @@ class Run:
         self._calls0 = client.calls
         self.summary = Summary(procedure)
         self.booted_nodes: list[str] = []  # nodes this run powered on
+        self.log_feed: LogFeed | None = None  # opened by the first phase that follows the log
 
     # -- events --------------------------------------------------------------------------
 

@@ -90,7 +90,10 @@ class Store:
         deleted: list[tuple[str, str]],
         log: list[LogEntry],
         meta: dict[str, Any],
+        log_dropped: list[tuple[int, int]] | None = None,
     ) -> None:
+        """One transaction: objects changed and deleted, new log entries, then the log
+        entries the model dropped (inclusive id ranges: retention and deleteLogs), meta."""
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -103,6 +106,7 @@ class Store:
                 "INSERT INTO log (id, t, system, node, priority, message) VALUES (?, ?, ?, ?, ?, ?)",
                 [(e.id, e.t, e.system, e.node, e.priority, e.message) for e in log],
             )
+            conn.executemany("DELETE FROM log WHERE id BETWEEN ? AND ?", log_dropped or [])
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                 [(k, json.dumps(v)) for k, v in meta.items()],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from exaop.model import logs
 from exaop.model.cluster import Cluster
 from exaop.model.errors import NotFound
 from exaop.model.plugins import FUNCTIONS, find_plugin
@@ -157,6 +158,18 @@ def add_database(ctx: Context, c: Cluster, values: dict) -> str:
 @m("getAllLogServices", "read", "The log services, each a dictionary with at least 'name'.", returns="array")
 def get_all_log_services(ctx: Context, c: Cluster) -> list[dict[str, Any]]:
     return [{"name": s.name, **s.properties()} for _, s in sorted(c.logservices.items())]
+
+
+@m("deleteLogs", "operate", "Delete log entries: deleteLogs(delete_coredumps, db_name_list, start_date, "
+   "stop_date). Dates are UTC, 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM'; the start date is the first day (or "
+   "minute) deleted, the stop date the last, and '' leaves that end open. A non-empty db_name_list "
+   "deletes only those databases' messages; an empty one, every message in the range. "
+   "delete_coredumps (True or False) is accepted, but this cluster keeps no core dumps. Returns how "
+   "many entries were deleted; the log keeps one line saying what was deleted and by whom.",
+   returns="int")  # fmt: skip
+def delete_logs(ctx: Context, c: Cluster, delete_coredumps: bool, db_name_list: list, start_date: str,
+                stop_date: str) -> int:  # fmt: skip
+    return logs.delete_logs(c, delete_coredumps, db_name_list, start_date, stop_date, by=ctx.user.login)
 
 
 @m("addLogService", "operate", "Create a log service from a dictionary (priority, "
