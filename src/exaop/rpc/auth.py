@@ -10,7 +10,7 @@ queueing argon2 runs of their own (64 clients connecting at once would otherwise
 32 x 100 ms); if it fails, each checks for itself, as before.
 
 Failed logins are the one thing a client without credentials can make the server do, so
-they are bounded (:class:`LoginGuard`): per client address, after a few failures the
+they are bounded (:class:`LoginGuard`): per client address, after five failures the
 address must wait between attempts, then it is refused (429) for a while, before any
 argon2 work; a
 client address has at most a few checks in flight, and the server at most
@@ -103,7 +103,7 @@ class LoginGuard:
     monotonic clock (real seconds: an attacker does not wait on the simulated clock).
     """
 
-    FREE = 3  # failures before the address must wait between attempts
+    FREE = 5  # failures before the address must wait between attempts
     BACKOFF_MAX = 30.0  # the longest wait between two attempts (1 s, 2 s, 4 s ... up to this)
     LOCK_AFTER = 10  # failures before the address is refused
     LOCK_FIRST, LOCK_MAX = 60.0, 3600.0  # the first lockout, doubling each time up to this
