@@ -70,6 +70,7 @@ class _Refuse(Exception):
 _HEAD = 0  # waiting for or reading a request's head: evictable
 _BUSY = 1  # a request is in the application: not evictable
 _IDLE = 2  # keep-alive, between requests: evictable
+_DRAIN = 3  # answered before its body was all in (a refusal): the rest is read and dropped; evictable
 
 
 class ConnectionBook:
@@ -125,7 +126,7 @@ class ConnectionBook:
         lim = self.limits
         # oldest first: stop at the first that is still within its time
         expired = []
-        for conn in self.waiting:
+        for conn in self.waiting:  # a head, or the rest of a refused body, gets header_timeout
             limit = lim.keepalive_timeout if conn.phase == _IDLE else lim.header_timeout
             if self.now - conn.since < min(lim.keepalive_timeout, lim.header_timeout):
                 break
@@ -214,7 +215,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._closed:
             return
-        if self.phase != _BUSY:
+        if self.phase is _HEAD or self.phase is _IDLE:  # a head is (or may be) coming
             lim = self.book.limits
             if self.phase == _IDLE:
                 self.book.set_phase(self, _HEAD)  # the head timeout runs from the first byte
@@ -272,8 +273,8 @@ class GuardedProtocol(HttpToolsProtocol):
         self.reading_body = False
         if self.cycle is None:
             return
-        if self.cycle.response_complete and not self._closed:
-            self.book.set_phase(self, _IDLE)  # answered before the body was all in (a refusal)
+        if self.phase == _DRAIN and not self._closed:
+            self.book.set_phase(self, _IDLE)  # the rest of a refused body is in
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
@@ -285,5 +286,7 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.pipeline:
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
-        elif not self._closed and not self.reading_body:
-            self.book.set_phase(self, _IDLE)  # else idle once the rest of the body is in
+        elif not self._closed:
+            # answered before the body was all in (a refusal): the rest is read and dropped,
+            # and a client that does not send it is not worth keeping a connection for
+            self.book.set_phase(self, _DRAIN if self.reading_body else _IDLE)

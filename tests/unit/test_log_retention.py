@@ -143,7 +143,7 @@ def tagged_reads(steps: list[tuple[Any, ...]]) -> None:
         elif s[0] == "read":
             tag = s[1]
             want = [e.id for e in book.entries if e.id > cursor[tag] and svc.shows(e)][: logs.MAX_RETURNED]
-            got = [e["id"] for e in svc.entries_tagged(tag)]
+            got = [e.id for e in svc.entries_tagged(tag)]
             assert got == want
             cursor[tag] = got[-1] if len(got) == logs.MAX_RETURNED else book.last_id
             seen[tag] += got
@@ -174,7 +174,7 @@ def test_a_tagged_read_finds_its_place_by_bisection(monkeypatch) -> None:  # typ
     monkeypatch.setattr(logs, "_entry_id", counting_id)
     monkeypatch.setattr(svc, "shows", counting_shows)
     got = svc.entries_tagged("reader")
-    assert len(got) == logs.MAX_RETURNED and got[0]["id"] == 150_001
+    assert len(got) == logs.MAX_RETURNED and got[0].id == 150_001
     assert probes[0] <= 20 and looked[0] == logs.MAX_RETURNED  # never walks the 130,000 before it
 
 

@@ -14,10 +14,10 @@ def test_a_tag_sees_each_message_once_and_old_tags_are_forgotten(monkeypatch) ->
     svc.entries_tagged("monitor")
     for i in range(10):
         c.log("EXAoperation", "n0011", "Warning", f"message {i}")
-    assert [e["message"] for e in svc.entries_tagged("monitor")] == [f"message {i}" for i in range(10)]
+    assert [e.message for e in svc.entries_tagged("monitor")] == [f"message {i}" for i in range(10)]
     assert svc.entries_tagged("monitor") == []
     c.log("Storage", "", "Error", "one more")
-    assert [e["message"] for e in svc.entries_tagged("monitor")] == ["one more"]
+    assert [e.message for e in svc.entries_tagged("monitor")] == ["one more"]
 
     monkeypatch.setattr(logs, "MAX_TAGS", 3)
     for tag in ("a", "b", "c"):

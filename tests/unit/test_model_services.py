@@ -27,11 +27,11 @@ def test_log_service_filters_by_priority() -> None:
     svc = s.c.logservices["logservice1"]
     s.c.log("EXAoperation", "n0011", "Information", "info message")
     s.c.log("EXAoperation", "n0011", "Error", "error message")
-    assert {"info message", "error message"} <= {e["message"] for e in svc.entries()}
+    assert {"info message", "error message"} <= {e.message for e in svc.entries()}
     assert svc.configure({"priority": "Warning"}) == ["priority"]
     shown = svc.entries()
-    assert "error message" in {e["message"] for e in shown}
-    assert all(e["priority"] in ("Error", "Warning") for e in shown)
+    assert "error message" in {e.message for e in shown}
+    assert all(e.priority in ("Error", "Warning") for e in shown)
 
 
 def test_log_service_filters_by_system() -> None:
@@ -40,20 +40,20 @@ def test_log_service_filters_by_system() -> None:
     s.storage_online()
     s.db_running()
     svc = s.c.logservices["logservice1"]
-    systems = {e["system"] for e in svc.entries()}
+    systems = {e.system for e in svc.entries()}
     assert {"EXAoperation", "Storage", "exa_db1"} <= systems
     svc.configure({"exaclusteros_services": ["Storage"], "exasolution_systems": []})
-    assert {e["system"] for e in svc.entries()} == {"Storage"}
+    assert {e.system for e in svc.entries()} == {"Storage"}
     svc.configure({"exaclusteros_services": [], "exasolution_systems": ["exa_db1"]})
-    assert {e["system"] for e in svc.entries()} == {"exa_db1"}
+    assert {e.system for e in svc.entries()} == {"exa_db1"}
 
 
 def test_log_entries_have_the_fields_clients_read() -> None:
     s = Sim()
     s.boot("n0011")
-    entry = next(e for e in s.c.logservices["logservice1"].entries() if e["message"].startswith("Boot process"))
-    assert entry["node"] == "n0011" and entry["priority"] == "Notice" and entry["system"] == "EXAoperation"
-    assert len(entry["strtime"]) == len("2023-11-14 22:13:20.000")
+    entry = next(e for e in s.c.logservices["logservice1"].entries() if e.message.startswith("Boot process"))
+    assert entry.node == "n0011" and entry.priority == "Notice" and entry.system == "EXAoperation"
+    assert len(entry.as_dict()["strtime"]) == len("2023-11-14 22:13:20.000")
 
 
 def test_log_entries_cover_the_default_interval_only() -> None:
@@ -62,21 +62,21 @@ def test_log_entries_cover_the_default_interval_only() -> None:
     s.c.log("EXAoperation", "", "Notice", "old news")
     s.advance(2 * 86400)
     s.c.log("EXAoperation", "", "Notice", "fresh news")
-    assert [e["message"] for e in svc.entries()] == ["fresh news"]
+    assert [e.message for e in svc.entries()] == ["fresh news"]
 
 
 def test_log_entries_tagged_gives_each_message_once_per_tag() -> None:
     s = Sim()
     svc = s.c.logservices["logservice1"]
-    first = [e["message"] for e in svc.entries_tagged("monitor")]
+    first = [e.message for e in svc.entries_tagged("monitor")]
     assert "EXAoperation started on n0010" in first
     assert svc.entries_tagged("monitor") == []
     s.c.log("EXAoperation", "", "Warning", "one")
     s.c.log("EXAoperation", "", "Notice", "two")
-    assert [e["message"] for e in svc.entries_tagged("monitor")] == ["one", "two"]
+    assert [e.message for e in svc.entries_tagged("monitor")] == ["one", "two"]
     assert svc.entries_tagged("monitor") == []
     # another tag has its own memory
-    assert [e["message"] for e in svc.entries_tagged("other")][-2:] == ["one", "two"]
+    assert [e.message for e in svc.entries_tagged("other")][-2:] == ["one", "two"]
     # messages the service does not show do not come back later
     svc.configure({"priority": "Error"})
     s.c.log("EXAoperation", "", "Notice", "hidden")

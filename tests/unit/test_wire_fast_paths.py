@@ -166,3 +166,18 @@ def test_refused_user_changes_change_nothing() -> None:
     except Exception:
         pass
     assert admin.login == "admin" and "root" not in c.users.by_login
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@given(st.lists(st.tuples(st.integers(1, 2**31 - 1), st.floats(0, 4e9), _TEXT, _TEXT, _TEXT, _TEXT), max_size=5))
+def test_log_pages_are_byte_identical_to_the_stdlibs_marshalling(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    from exaop.model.logs import LogEntry, strtime
+    from exaop.rpc.objects.logservice import page
+
+    entries = [LogEntry(*row) for row in rows]
+    now = strtime(1_700_000_000.0)
+    expected = [strtime(entries[0].t) if entries else now, now, [e.as_dict() for e in entries]]
+    for _ in range(2):  # written, then remembered
+        assert dump_result(page(1_700_000_000.0, entries)) == slow(expected)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 PRIORITIES = ("Error", "Warning", "Notice", "Information")  # most severe first
 CLUSTER_SYSTEMS = ("EXAoperation", "DWAd", "Lockd", "Load", "Storage", "Authentication")
+_RANK = {p: i for i, p in enumerate(PRIORITIES)}
 MAX_RETURNED = 5000
 MAX_TAGS = 1000  # per log service; a forgotten tag starts again from the beginning
 PRUNE_MARGIN = 0.02  # retention prunes this far below its limits, so it prunes in batches
@@ -293,11 +294,11 @@ class LogService(Entity):
         return changed
 
     def shows(self, entry: LogEntry) -> bool:
-        if PRIORITIES.index(entry.priority) > PRIORITIES.index(self.priority):
+        if _RANK[entry.priority] > _RANK[self.priority]:
             return False
         return entry.system in self.exaclusteros_services or entry.system in self.exasolution_systems
 
-    def entries(self) -> list[dict[str, Any]]:
+    def entries(self) -> list[LogEntry]:
         """What the service shows for its default interval (newest MAX_RETURNED at most)."""
         since = self.cluster.now - _interval_seconds(self.default_interval)
         out: list[LogEntry] = []
@@ -307,9 +308,9 @@ class LogService(Entity):
             if self.shows(e):
                 out.append(e)
         out.reverse()
-        return [e.as_dict() for e in out]
+        return out
 
-    def entries_tagged(self, tag: str) -> list[dict[str, Any]]:
+    def entries_tagged(self, tag: str) -> list[LogEntry]:
         """What this tag has not been given before (oldest first, MAX_RETURNED at most)."""
         if not isinstance(tag, str) or not tag or len(tag) > 256:
             raise UsageError("the tag must be a non-empty string of at most 256 characters")
@@ -330,7 +331,7 @@ class LogService(Entity):
             del self.tags[next(iter(self.tags))]
         if last != after:
             self.changed()
-        return [e.as_dict() for e in out]
+        return out
 
 
 def new_logservice(cluster: Cluster, name: str, values: dict[str, Any]) -> LogService:

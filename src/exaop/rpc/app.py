@@ -28,7 +28,6 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _XML = (b"content-type", b"text/xml; charset=utf-8")
-_CLOSE = (b"connection", b"close")  # a refusal before the body was read: the rest is not wanted
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
@@ -95,7 +94,7 @@ class XmlRpcApp:
             return
         headers = dict(scope["headers"])  # a repeated header: the last one counts
         # who asks comes first: a client without valid credentials gets no further than this,
-        # and its body is never read
+        # and its body is never read (the connection drops it, see httpguard)
         authorization = headers.get(b"authorization")
         user = self.auth.cached(authorization) if authorization else None
         if user is None:
@@ -104,19 +103,18 @@ class XmlRpcApp:
                 user = await self.auth.authenticate(authorization, client[0] if client else "")
             except LoginRefused as e:
                 self._logins_to_log()
-                await _text(send, e.status, e.reason, [(b"retry-after", b"%d" % max(1, round(e.retry_after))),
-                                                       _CLOSE])  # fmt: skip
+                await _text(send, e.status, e.reason, [(b"retry-after", b"%d" % max(1, round(e.retry_after)))])
                 return
             if user is None:
                 self._logins_to_log()
-                await _text(send, 401, "Unauthorized", [(b"www-authenticate", b'Basic realm="EXAoperation"'), _CLOSE])
+                await _text(send, 401, "Unauthorized", [(b"www-authenticate", b'Basic realm="EXAoperation"')])
                 return
         try:
             length = int(headers.get(b"content-length", 0))
         except ValueError:
             length = 0
         if length > MAX_BODY:
-            await _text(send, 413, f"request body over {MAX_BODY} bytes", [_CLOSE])
+            await _text(send, 413, f"request body over {MAX_BODY} bytes")
             return
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -135,7 +133,7 @@ class XmlRpcApp:
                 size += len(chunk)
                 more = message.get("more_body", False)
             if size > MAX_BODY:
-                await _text(send, 413, f"request body over {MAX_BODY} bytes", [_CLOSE])
+                await _text(send, 413, f"request body over {MAX_BODY} bytes")
                 return
             body = b"".join(chunks)
 

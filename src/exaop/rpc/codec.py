@@ -55,18 +55,47 @@ _HEAD = b"<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n"
 _TAIL = b"</param>\n</params>\n</methodResponse>\n"
 
 
+class Encoded(bytes):
+    """A value already written as XML-RPC (``<value>...</value>\\n``, UTF-8): spliced in as it is.
+
+    For answers that are large and made of parts that never change, such as log entries:
+    each part is written once and remembered, instead of being marshalled on every call.
+    Only as an item of a list that is the whole answer (what the log services return).
+    """
+
+
+def escape(text: str) -> str:
+    """What xmlrpc.client escapes in strings, the same way."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def dump_result(value: Any) -> bytes:
     # Most calls answer one string, int or boolean: write those directly, byte for byte what
     # xmlrpc.client.dumps writes for them (same escaping, same errors); the rest goes there.
     kind = type(value)
     if kind is str:
-        text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return b"".join((_HEAD, b"<value><string>", text.encode("utf-8"), b"</string></value>\n", _TAIL))
+        return b"".join((_HEAD, b"<value><string>", escape(value).encode("utf-8"), b"</string></value>\n", _TAIL))
     if kind is bool:
         return _BOOL[value]
     if kind is int and xmlrpc.client.MININT <= value <= xmlrpc.client.MAXINT:
         return b"".join((_HEAD, b"<value><int>", str(value).encode(), b"</int></value>\n", _TAIL))
+    if kind is list and any(type(v) is Encoded for v in value):
+        # as xmlrpc.client.dumps writes the list, with the written parts spliced in: one copy
+        parts = [_HEAD, b"<value><array><data>\n"]
+        for v in value:
+            parts.append(v if type(v) is Encoded else _dump_value(v))
+        parts += (b"</data></array></value>\n", _TAIL)
+        return b"".join(parts)
     return xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True).encode("utf-8")
+
+
+_PARAM_HEAD, _PARAM_TAIL = "<params>\n<param>\n", "</param>\n</params>\n"
+
+
+def _dump_value(value: Any) -> bytes:
+    """One ``<value>...</value>\\n`` as xmlrpc.client writes it."""
+    text = xmlrpc.client.dumps((value,), allow_none=True)
+    return text[len(_PARAM_HEAD) : -len(_PARAM_TAIL)].encode("utf-8")
 
 
 _BOOL = {v: xmlrpc.client.dumps((v,), methodresponse=True, allow_none=True).encode("utf-8") for v in (False, True)}
