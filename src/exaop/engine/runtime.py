@@ -46,6 +46,9 @@ class Runtime:
         self.cluster = cluster
         self.clock = clock
         self.store = store
+        # the simulated machines' changes are saved in the same transaction as the model's
+        machines = [d for d in cluster.drivers.values() if isinstance(d, SimulatedDriver)]
+        self.machines = machines[0] if machines else SimulatedDriver()
         self.on_halt: Callable[[str], None] | None = None
         self._waiters: list[_Waiter] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -68,7 +71,7 @@ class Runtime:
         """Load the cluster from ``state_dir``, or create it from the profile when empty."""
         store = Store(state_dir) if state_dir is not None else None
         notes: list[str] = []
-        drivers: dict[str, PowerDriver] = {"simulated": SimulatedDriver(store.conn if store else None)}
+        drivers: dict[str, PowerDriver] = {"simulated": SimulatedDriver(store.machines() if store else ())}
         generated = None
         if store is not None and store.initialized:
             if profile is not None:
@@ -112,22 +115,26 @@ class Runtime:
 
     def commit(self) -> None:
         c = self.cluster
-        if c.has_changes and self.store is not None:
+        hw = self.machines
+        if (c.has_changes or hw.has_changes) and self.store is not None:
             changed, deleted = c.take_changes()
+            machines = hw.take_changes()
             pending, c.logbook.pending = c.logbook.pending, []
             meta: dict[str, object] = {"sim_now": c.now}
             if not self._profile_saved:  # once: it never changes, and it can be large
                 meta["profile"] = c.profile.raw
             try:
-                self.store.save(changed, deleted, pending, meta)
+                self.store.save(changed, deleted, pending, meta, machines)
             except Exception:
                 # nothing is lost: the next commit tries again with these changes
                 c.keep_changes()
+                hw.keep_changes()
                 c.logbook.pending = pending + c.logbook.pending
                 raise
             self._profile_saved = True
-        elif c.has_changes:
+        elif c.has_changes or hw.has_changes:
             c.take_changes()
+            hw.take_changes()
             c.logbook.pending = []
         self._wake_waiters()
         self._rearm()

@@ -1,20 +1,23 @@
 """SQLite persistence of the cluster.
 
 Each model object is one row (kind, key, JSON record); log entries have a table of
-their own. Every change the server makes is written in one transaction, so after a
-crash the state dir holds the last complete change, deadlines included.
+their own, and so do the simulated machines (``sim_hardware``: apart from the records of
+the nodes, yet saved in the same transaction). Every change the server makes is written
+in one transaction, so after a crash the state dir holds the last complete change,
+deadlines and the machines' power included.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from exaop.model.logs import LogEntry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # version -> statements that bring a store from version-1 up to it
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -23,6 +26,12 @@ MIGRATIONS: dict[int, list[str]] = {
         " data TEXT NOT NULL, PRIMARY KEY (kind, key))",
         "CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, t REAL NOT NULL, system TEXT NOT NULL,"
         " node TEXT NOT NULL, priority TEXT NOT NULL, message TEXT NOT NULL)",
+    ],
+    # the simulated machines join the store's transactions; version 1 had the driver create
+    # this very table and commit it on its own, so an existing one keeps its rows
+    2: [
+        "CREATE TABLE IF NOT EXISTS sim_hardware"
+        " (node TEXT PRIMARY KEY, powered INTEGER NOT NULL, refuse INTEGER NOT NULL)",
     ],
 }
 
@@ -82,6 +91,11 @@ class Store:
         ).fetchall()
         return [LogEntry(*r) for r in reversed(rows)]
 
+    def machines(self) -> list[tuple[str, bool, bool]]:
+        """The simulated machines: (node, powered, management card refuses)."""
+        rows = self.conn.execute("SELECT node, powered, refuse FROM sim_hardware ORDER BY node")
+        return [(node, bool(powered), bool(refuse)) for node, powered, refuse in rows]
+
     # -- writing -------------------------------------------------------------------------
 
     def save(
@@ -90,7 +104,9 @@ class Store:
         deleted: list[tuple[str, str]],
         log: list[LogEntry],
         meta: dict[str, Any],
+        machines: Iterable[tuple[str, bool, bool]] = (),
     ) -> None:
+        """One transaction: the model's changes and the simulated machines changed with them."""
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -106,6 +122,10 @@ class Store:
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                 [(k, json.dumps(v)) for k, v in meta.items()],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO sim_hardware (node, powered, refuse) VALUES (?, ?, ?)",
+                [(node, int(powered), int(refuse)) for node, powered, refuse in machines],
             )
             conn.execute("COMMIT")
         except BaseException:
