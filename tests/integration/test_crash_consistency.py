@@ -9,6 +9,7 @@ and the process is killed while those calls are under way.
 from __future__ import annotations
 
 import random
+import sqlite3
 import threading
 from pathlib import Path
 from xmlrpc.client import Fault
@@ -80,5 +81,28 @@ def test_kill9_during_power_bursts_leaves_states_and_power_agreeing(tmp_path: Pa
                 st = c.getNodeState(n)
                 assert POWERED[st["status"]] == st["power"], (round_, n, st)
             assert not any("repaired" in line for line in srv.output), srv.output
+    finally:
+        srv.stop()
+
+
+def test_a_start_says_what_it_repaired_and_nothing_otherwise(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    srv = ServerProcess(state).start()
+    assert srv.proxy().startupNode("n0012") == "OK"
+    srv.proxy("/cluster1/simulation").advanceClock(300)
+    srv.stop()
+    assert srv.output == [line for line in srv.output if line.startswith("exaop listening on ")]
+    conn = sqlite3.connect(state / "exaop.sqlite")
+    with conn:  # the machine lost its power while the control plane was down
+        conn.execute("UPDATE sim_hardware SET powered=0 WHERE node='n0012'")
+    conn.close()
+
+    srv = ServerProcess(state).start()
+    try:
+        repaired = [line for line in srv.output if "repaired" in line]
+        assert repaired == ["exaop serve: note: repaired: n0012 was running but is powered off: it is off now"]
+        assert srv.proxy().getNodeState("n0012")["status"] == "Powered off"
+        entries = srv.proxy("/cluster1/logservice1").logEntries()[2]
+        assert any(e["priority"] == "Warning" and e["message"] == repaired[0].split("repaired: ")[1] for e in entries)
     finally:
         srv.stop()

@@ -89,3 +89,21 @@ def test_a_version_1_state_dir_keeps_its_machines(tmp_path: Path) -> None:
     assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (str(SCHEMA_VERSION),)
     conn.close()
     assert SCHEMA_VERSION == 2
+
+
+def test_a_start_repairs_a_node_that_disagrees_with_its_power_and_says_so(tmp_path: Path) -> None:
+    rt = Runtime.open(tmp_path, speed=0, admin_password="secret", start=T0).runtime
+    rt.cluster.nodes["n0011"].startup()
+    rt.commit()
+    assert rt.store is not None
+    rt.store.save([], [], [], {}, [("n0011", False, False)])  # the power lost behind the model's back
+    crash(rt)
+    opened = Runtime.open(tmp_path, speed=0, start=T0)
+    try:
+        assert opened.notes == ["repaired: n0011 was booting but is powered off: it is off now"]
+        assert opened.runtime.cluster.nodes["n0011"].state == "off"
+    finally:
+        opened.runtime.close()
+    again = Runtime.open(tmp_path, speed=0, start=T0)  # the repair was saved: nothing more to say
+    assert again.notes == []
+    again.runtime.close()

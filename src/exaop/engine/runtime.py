@@ -104,6 +104,8 @@ class Runtime:
             created = True
         rt = cls(cluster, clock, store)
         cluster.boot_license_server()
+        # the machines' power is the truth: a node that disagrees with it is repaired (and said)
+        notes.extend(f"repaired: {sentence}" for sentence in cluster.reconcile_power())
         rt.sync()
         rt.commit()
         return OpenResult(rt, created, generated, notes)
