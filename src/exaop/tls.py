@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import socket
 from pathlib import Path
 
@@ -12,6 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from exaop.store.files import private_dir, write_private
 
 
 def _san_entry(name: str) -> x509.GeneralName:
@@ -23,7 +24,7 @@ def _san_entry(name: str) -> x509.GeneralName:
 
 def ensure_self_signed(directory: Path, host: str) -> tuple[Path, Path]:
     """Return (cert, key) paths in ``directory``, creating them if missing or not for ``host``."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     names = []
     wildcard = host in ("", "0.0.0.0", "::")
@@ -60,9 +61,6 @@ def ensure_self_signed(directory: Path, host: str) -> tuple[Path, Path]:
         .sign(key, hashes.SHA256())
     )
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    key_path.unlink(missing_ok=True)
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others, not even briefly
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_private(key_path, pem)  # 0600 from the start: never readable by others, not even briefly
+    write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return cert_path, key_path

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from exaop.model.logs import LogEntry
+from exaop.store.errors import StoreError
+from exaop.store.files import create_private, tighten
+from exaop.store.lock import StateDirLock
 
 SCHEMA_VERSION = 2
 # version -> statements that bring a store from version-1 up to it
@@ -36,24 +39,32 @@ MIGRATIONS: dict[int, list[str]] = {
 }
 
 
-class StoreError(RuntimeError):
-    """The state dir cannot be used (unreadable, or written by a newer exaop)."""
-
-
 class Store:
     FILE = "exaop.sqlite"
 
     def __init__(self, state_dir: str | Path) -> None:
+        """Hold the state dir (:class:`StateDirBusy` if another process does), make it private, open it."""
         self.dir = Path(state_dir)
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.dir / self.FILE, isolation_level=None, check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA busy_timeout=5000")
-        except (OSError, sqlite3.Error) as e:
+            self.lock = StateDirLock(self.dir)  # first: a refused process writes nothing here
+        except OSError as e:
             raise StoreError(f"cannot open state dir {self.dir}: {e}") from e
-        self._migrate()
+        try:
+            try:
+                tighten(self.dir)
+                create_private(self.dir / self.FILE)  # before SQLite: its -wal/-shm take this file's mode
+                self.conn = sqlite3.connect(self.dir / self.FILE, isolation_level=None, check_same_thread=False)
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+                self.conn.execute("PRAGMA busy_timeout=5000")
+            except (OSError, sqlite3.Error) as e:
+                raise StoreError(f"cannot open state dir {self.dir}: {e}") from e
+            self._migrate()
+        except BaseException:
+            if getattr(self, "conn", None) is not None:
+                self.conn.close()
+            self.lock.release()
+            raise
 
     def _migrate(self) -> None:
         conn = self.conn
@@ -134,3 +145,4 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        self.lock.release()
