@@ -55,7 +55,8 @@ class Store:
                 create_private(self.dir / self.FILE)  # before SQLite: its -wal/-shm take this file's mode
                 self.conn = sqlite3.connect(self.dir / self.FILE, isolation_level=None, check_same_thread=False)
                 self.conn.execute("PRAGMA journal_mode=WAL")
-                self.conn.execute("PRAGMA synchronous=NORMAL")
+                # every answered change survives a power cut too, at ~0.16 ms a commit (bench/store_commit.py)
+                self.conn.execute("PRAGMA synchronous=FULL")
                 self.conn.execute("PRAGMA busy_timeout=5000")
             except (OSError, sqlite3.Error) as e:
                 raise StoreError(f"cannot open state dir {self.dir}: {e}") from e
