@@ -165,7 +165,7 @@ def test_restart_after_kill9_during_database_start(server_factory) -> None:  # t
     assert any("exa_db1 is accepting connections" in e["message"] for e in entries)
 
 
-# -- 3: signals, the listening line, the admin password ----------------------------------------
+# -- 3: signals, the listening line, the admin password (more in test_admin_password.py) --------------
 
 
 def serve_cmd(state_dir: Path, *args: str) -> list[str]:
@@ -236,21 +236,6 @@ def test_generated_admin_password_printed_once(server_factory) -> None:  # type:
     srv = server_factory(state_dir=srv.state_dir, **no_password)
     assert not any("password" in line for line in srv.output), srv.output
     assert srv.proxy(password=password).getNodeList() == NODES
-
-
-def test_admin_password_from_environment(server_factory) -> None:  # type: ignore[no-untyped-def]
-    srv = server_factory(admin_password=None, env={"EXAOP_ADMIN_PASSWORD": "from-the-env"})
-    assert not any("password" in line for line in srv.output), srv.output
-    assert srv.proxy(password="from-the-env").getNodeList() == NODES
-    with pytest.raises(ProtocolError) as e:
-        srv.proxy(password=ADMIN_PASSWORD).getNodeList()
-    assert e.value.errcode == 401
-    srv.stop()
-    # given again on a later start, the password is set anew (the flag wins over the env)
-    srv = server_factory(state_dir=srv.state_dir, env={"EXAOP_ADMIN_PASSWORD": "from-the-env"})
-    assert srv.proxy(password=ADMIN_PASSWORD).getNodeList() == NODES
-    with pytest.raises(ProtocolError):
-        srv.proxy(password="from-the-env").getNodeList()
 
 
 def test_too_short_admin_password_is_refused(tmp_path: Path) -> None:

@@ -68,31 +68,34 @@ class Runtime:
         admin_password: str | None = None,
         start: float | None = None,
     ) -> OpenResult:
-        """Load the cluster from ``state_dir``, or create it from the profile when empty."""
+        """Load the cluster from ``state_dir``, or create it from the profile when empty.
+
+        ``admin_password`` is admin's password for a new cluster (none: one is generated);
+        a cluster loaded from the state dir keeps the passwords it has.
+        """
         store = Store(state_dir) if state_dir is not None else None
+        try:
+            return cls._open(store, profile, speed, admin_password, start)
+        except BaseException:
+            if store is not None:  # the state dir is free again for whoever comes next
+                store.close()
+            raise
+
+    @classmethod
+    def _open(
+        cls, store: Store | None, profile: Profile | None, speed: float, admin_password: str | None, start: float | None
+    ) -> OpenResult:
         notes: list[str] = []
-        drivers: dict[str, PowerDriver] = {"simulated": SimulatedDriver(store.machines() if store else ())}
         generated = None
         if store is not None and store.initialized:
             if profile is not None:
                 notes.append("the state dir already holds a cluster; --profile is ignored")
-            profile = parse_profile(store.meta("profile"))
-            saved = float(store.meta("sim_now") or 0)
-            if speed == 0:  # a manual clock stands still while the server is down, too
-                resume = saved
-            else:
-                resume = max(saved, time.time() if start is None else start)
-            clock = Clock(start=resume, speed=speed)
-            cluster = Cluster.from_records(profile, clock.now(), store.records(), drivers)
-            cluster.logbook.load(store.log_entries(50_000))
+            rt = cls.load(store, speed, start)
             created = False
-            if admin_password:
-                admin = cluster.users.by_login.get("admin")
-                if admin is not None:
-                    admin.set_password(admin_password)
         else:
             profile = profile or default_profile()
             clock = Clock(start=start, speed=speed)
+            drivers: dict[str, PowerDriver] = {"simulated": SimulatedDriver()}
             cluster = Cluster.from_profile(profile, clock.now(), drivers)
             if not admin_password:
                 generated = admin_password = secrets.token_urlsafe(12)
@@ -102,13 +105,32 @@ class Runtime:
             admin.grants[cluster.name] = "Master"
             cluster.users.load(admin)
             created = True
-        rt = cls(cluster, clock, store)
-        cluster.boot_license_server()
+            rt = cls(cluster, clock, store)
+        rt.cluster.boot_license_server()
         # the machines' power is the truth: a node that disagrees with it is repaired (and said)
-        notes.extend(f"repaired: {sentence}" for sentence in cluster.reconcile_power())
+        notes.extend(f"repaired: {sentence}" for sentence in rt.cluster.reconcile_power())
         rt.sync()
         rt.commit()
         return OpenResult(rt, created, generated, notes)
+
+    @classmethod
+    def load(cls, store: Store, speed: float = 0, start: float | None = None) -> Runtime:
+        """The cluster exactly as ``store`` holds it: EXAoperation not started, nothing repaired.
+
+        On a manual clock (``speed`` 0) no time passes; otherwise the clock resumes at
+        ``start`` (default: now) or where it stopped, whichever is later.
+        """
+        profile = parse_profile(store.meta("profile"))
+        saved = float(store.meta("sim_now") or 0)
+        if speed == 0:  # a manual clock stands still while the server is down, too
+            resume = saved
+        else:
+            resume = max(saved, time.time() if start is None else start)
+        clock = Clock(start=resume, speed=speed)
+        drivers: dict[str, PowerDriver] = {"simulated": SimulatedDriver(store.machines())}
+        cluster = Cluster.from_records(profile, clock.now(), store.records(), drivers)
+        cluster.logbook.load(store.log_entries(50_000))
+        return cls(cluster, clock, store)
 
     # -- the loop ------------------------------------------------------------------------
 
