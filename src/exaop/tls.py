@@ -94,13 +94,7 @@ def issue(directory: Path, names: list[str], now: dt.datetime | None = None, day
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "exaop")])  # fmt: skip
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
+        _builder(ca_name, ca_name, ca_key.public_key(), start, end)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(ca_ski, critical=False)
@@ -110,13 +104,7 @@ def issue(directory: Path, names: list[str], now: dt.datetime | None = None, day
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0]),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "exaop")])  # fmt: skip
     leaf = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
+        _builder(subject, ca_name, key.public_key(), start, end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(digital_signature=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
@@ -133,6 +121,20 @@ def issue(directory: Path, names: list[str], now: dt.datetime | None = None, day
                                                            serialization.NoEncryption()))  # fmt: skip
     write_private(directory / "ca.pem", ca.public_bytes(pem))
     write_private(directory / "cert.pem", leaf.public_bytes(pem) + ca.public_bytes(pem))
+
+
+def _builder(
+    subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey, start: dt.datetime, end: dt.datetime
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+    )
 
 
 def _key_usage(digital_signature: bool = False, key_cert_sign: bool = False, crl_sign: bool = False) -> x509.KeyUsage:
