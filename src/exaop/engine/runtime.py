@@ -148,7 +148,7 @@ class Runtime:
             if not self._profile_saved:  # once: it never changes, and it can be large
                 meta["profile"] = c.profile.raw
             try:
-                self.store.save(changed, deleted, pending, meta, machines)
+                self.store.save(changed, deleted, pending, meta, machines=machines)
             except Exception:
                 # nothing is lost: the next commit tries again with these changes
                 c.keep_changes()
