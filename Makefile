@@ -24,6 +24,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/rpc_throughput.py
 	$(BIN)/python bench/lifecycle.py
+	$(BIN)/python bench/store_commit.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

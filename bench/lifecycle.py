@@ -328,7 +328,7 @@ def run_tool(work: Path, nodes: int, dbs: int, speed: float) -> Result:
     w0 = time.monotonic()
     srv = new_server(work, label, nodes, dbs, speed)
     try:
-        ca = str(srv.state_dir / "tls" / "cert.pem")
+        ca = str(srv.state_dir / "tls" / "ca.pem")
         opts = Options(url=srv.url, user="admin", password=ADMIN_PASSWORD, ca_file=ca)
         opts.plugins = [PluginStep(PLUGIN, restart_on=[LICENSE_SERVER])]  # the article's step 5
         client = CountingClient(srv.url, "admin", ADMIN_PASSWORD, ca_file=ca, timeout=120)

@@ -27,14 +27,17 @@ class ServerProcess:
         http: bool = False,
         admin_password: str | None = ADMIN_PASSWORD,
         env: dict[str, str | None] | None = None,
+        umask: int = -1,
     ) -> None:
-        """``admin_password=None`` leaves out --admin-password; ``env`` adds (value None: removes) variables."""
+        """``admin_password=None`` leaves out --admin-password; ``env`` adds (value None: removes) variables;
+        ``umask`` is the process's (-1: this one's)."""
         self.state_dir = Path(state_dir)
         self.speed = speed
         self.extra = list(extra or [])
         self.http = http
         self.admin_password = admin_password
         self.env = dict(env or {})
+        self.umask = umask
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.port = 0
@@ -53,7 +56,9 @@ class ServerProcess:
                 env.pop(name, None)
             else:
                 env[name] = value
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, umask=self.umask
+        )
         ready = threading.Event()
 
         def pump() -> None:

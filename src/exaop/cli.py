@@ -12,6 +12,7 @@ from exaop.httpguard import Limits
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from exaop.admin import PasswordFileError
     from exaop.engine.profile import ProfileError
     from exaop.model.errors import UsageError
     from exaop.server import ControlPlane, ServeOptions, run_event_loop
@@ -22,6 +23,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         state_dir=Path(args.state_dir),
         admin_password=args.admin_password,
+        admin_password_file=Path(args.admin_password_file) if args.admin_password_file else None,
         http=args.http,
         cert=Path(args.cert) if args.cert else None,
         key=Path(args.key) if args.key else None,
@@ -58,7 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
             return 2
     try:
         plane = ControlPlane(opts)
-    except (ProfileError, StoreError) as e:
+    except (ProfileError, StoreError, PasswordFileError) as e:
         print(f"exaop serve: {e}", file=sys.stderr)
         return 2
     except UsageError as e:  # e.g. an admin password the user rules refuse
@@ -82,6 +84,48 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask_password(login: str) -> str | None:
+    """Ask twice on the terminal (nothing echoed); None when there is no terminal."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return None
+    first = getpass.getpass(f"New password for {login}: ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("the two passwords differ; nothing was changed")
+    return first
+
+
+def _reset_password(args: argparse.Namespace) -> int:
+    import os
+
+    from exaop.admin import PasswordFileError, read_password_file, reset_admin_password
+    from exaop.model.errors import DomainError
+    from exaop.store import StoreError
+
+    try:
+        if args.password_file:
+            password = read_password_file(args.password_file)
+        else:
+            password = os.environ.get("EXAOP_ADMIN_PASSWORD") or _ask_password("admin")
+        if not password:
+            print("exaop admin: give the new password with --password-file FILE or EXAOP_ADMIN_PASSWORD "
+                  "(there is no terminal to ask on)", file=sys.stderr)  # fmt: skip
+            return 2
+        reset_admin_password(args.state_dir, password)
+    except (PasswordFileError, StoreError, ValueError) as e:
+        print(f"exaop admin: {e}", file=sys.stderr)
+        return 2
+    except DomainError as e:  # a password the user rules refuse, no user admin
+        print(f"exaop admin: {e.reason}", file=sys.stderr)
+        return 2
+    except (EOFError, KeyboardInterrupt):
+        print("\nexaop admin: nothing was changed", file=sys.stderr)
+        return 2
+    print(f"exaop admin: the password of user admin in state dir {args.state_dir} was reset")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="exaop", description="Operate Exasol-style clusters through EXAoperation XML-RPC.")
     p.add_argument("--version", action="version", version=f"exaop {__version__}")
@@ -91,8 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8443, help="port (default 8443; 0 picks a free one)")
     s.add_argument("--state-dir", default="state", help="where the cluster's state lives (default ./state)")
-    s.add_argument("--admin-password", help="password of user admin (or env EXAOP_ADMIN_PASSWORD); "
-                   "generated and printed once on first start when neither is given")  # fmt: skip
+    pw = s.add_mutually_exclusive_group()
+    pw.add_argument("--admin-password", help="password of user admin for a new state dir (other local users "
+                    "see it in ps: prefer --admin-password-file or env EXAOP_ADMIN_PASSWORD); generated and "
+                    "printed once when none is given; ignored for an existing state dir "
+                    "(see exaop admin reset-password)")  # fmt: skip
+    pw.add_argument("--admin-password-file", metavar="FILE",
+                    help="like --admin-password, from the first line of FILE")  # fmt: skip
     s.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
     s.add_argument("--cert", help="TLS certificate (PEM); default: a self-signed one in the state dir")
     s.add_argument("--key", help="TLS private key (PEM) for --cert")
@@ -112,6 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--idle-timeout", type=float, default=Limits.keepalive_timeout, metavar="SECONDS",
                    help=f"idle keep-alive connections close after this (default {Limits.keepalive_timeout:g})")
     s.set_defaults(func=_serve)
+
+    a = sub.add_parser("admin", help="administer a state dir while no server holds it")
+    asub = a.add_subparsers(dest="admin_command", required=True)
+    r = asub.add_parser(
+        "reset-password",
+        help="set the password of user admin (refused while exaop serve holds the state dir)",
+        description="Set the password of user admin in a state dir no server holds: from --password-file, "
+        "else EXAOP_ADMIN_PASSWORD, else asked on the terminal. The reset is logged in the cluster log.",
+    )
+    r.add_argument("--state-dir", default="state", help="the state dir (default ./state)")
+    r.add_argument("--password-file", metavar="FILE", help="the new password is the first line of FILE")
+    r.set_defaults(func=_reset_password)
 
     from exaop.ops.cli import add_cluster_parser, add_demo_parser
 

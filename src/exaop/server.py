@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 
+from exaop.admin import read_password_file
 from exaop.engine.profile import Profile, load_profile
 from exaop.engine.runtime import Runtime
 from exaop.httpguard import ConnectionBook, Limits, guarded_protocol
@@ -32,6 +33,7 @@ class ServeOptions:
     port: int = 8443
     state_dir: Path | None = Path("state")
     admin_password: str | None = None
+    admin_password_file: Path | None = None  # first line; used like admin_password
     http: bool = False
     cert: Path | None = None
     key: Path | None = None
@@ -104,11 +106,22 @@ class ControlPlane:
     def __init__(self, opts: ServeOptions) -> None:
         self.opts = opts
         profile = load_profile(opts.profile) if isinstance(opts.profile, str | Path) else opts.profile
-        password = opts.admin_password or os.environ.get("EXAOP_ADMIN_PASSWORD") or None
+        # admin's password is set when the state dir is created, never again (a changed one stays)
+        if opts.admin_password:
+            password, given_by = opts.admin_password, "--admin-password"
+        elif opts.admin_password_file is not None:
+            password, given_by = read_password_file(opts.admin_password_file), "--admin-password-file"
+        else:
+            password, given_by = os.environ.get("EXAOP_ADMIN_PASSWORD") or None, "EXAOP_ADMIN_PASSWORD"
         opened = Runtime.open(opts.state_dir, profile, opts.speed, password)
         self.runtime = opened.runtime
         self.generated_password = opened.generated_password
         self.notes = opened.notes
+        if password and not opened.created:
+            self.notes.append(
+                f"{given_by} is ignored: admin's password is set only when a state dir is created; to reset it, "
+                f"stop the server and run: exaop admin reset-password --state-dir {opts.state_dir}"
+            )
         self.app = XmlRpcApp(self.runtime)
         self.connections = ConnectionBook(opts.limits)
         self.url = ""

@@ -24,7 +24,7 @@ DB = "exa_db1"
 
 
 def ca_file(srv: ServerProcess) -> str:
-    return str(srv.state_dir / "tls" / "cert.pem")
+    return str(srv.state_dir / "tls" / "ca.pem")
 
 
 def options(srv: ServerProcess, **kw: Any) -> Options:

@@ -46,6 +46,9 @@ class Runtime:
         self.cluster = cluster
         self.clock = clock
         self.store = store
+        # the simulated machines' changes are saved in the same transaction as the model's
+        machines = [d for d in cluster.drivers.values() if isinstance(d, SimulatedDriver)]
+        self.machines = machines[0] if machines else SimulatedDriver()
         self.on_halt: Callable[[str], None] | None = None
         self._waiters: list[_Waiter] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -65,31 +68,34 @@ class Runtime:
         admin_password: str | None = None,
         start: float | None = None,
     ) -> OpenResult:
-        """Load the cluster from ``state_dir``, or create it from the profile when empty."""
+        """Load the cluster from ``state_dir``, or create it from the profile when empty.
+
+        ``admin_password`` is admin's password for a new cluster (none: one is generated);
+        a cluster loaded from the state dir keeps the passwords it has.
+        """
         store = Store(state_dir) if state_dir is not None else None
+        try:
+            return cls._open(store, profile, speed, admin_password, start)
+        except BaseException:
+            if store is not None:  # the state dir is free again for whoever comes next
+                store.close()
+            raise
+
+    @classmethod
+    def _open(
+        cls, store: Store | None, profile: Profile | None, speed: float, admin_password: str | None, start: float | None
+    ) -> OpenResult:
         notes: list[str] = []
-        drivers: dict[str, PowerDriver] = {"simulated": SimulatedDriver(store.conn if store else None)}
         generated = None
         if store is not None and store.initialized:
             if profile is not None:
                 notes.append("the state dir already holds a cluster; --profile is ignored")
-            profile = parse_profile(store.meta("profile"))
-            saved = float(store.meta("sim_now") or 0)
-            if speed == 0:  # a manual clock stands still while the server is down, too
-                resume = saved
-            else:
-                resume = max(saved, time.time() if start is None else start)
-            clock = Clock(start=resume, speed=speed)
-            cluster = Cluster.from_records(profile, clock.now(), store.records(), drivers)
-            cluster.logbook.load(store.log_entries(cluster.logbook.keep_entries), cluster.now)
+            rt = cls.load(store, speed, start)
             created = False
-            if admin_password:
-                admin = cluster.users.by_login.get("admin")
-                if admin is not None:
-                    admin.set_password(admin_password)
         else:
             profile = profile or default_profile()
             clock = Clock(start=start, speed=speed)
+            drivers: dict[str, PowerDriver] = {"simulated": SimulatedDriver()}
             cluster = Cluster.from_profile(profile, clock.now(), drivers)
             if not admin_password:
                 generated = admin_password = secrets.token_urlsafe(12)
@@ -99,11 +105,32 @@ class Runtime:
             admin.grants[cluster.name] = "Master"
             cluster.users.load(admin)
             created = True
-        rt = cls(cluster, clock, store)
-        cluster.boot_license_server()
+            rt = cls(cluster, clock, store)
+        rt.cluster.boot_license_server()
+        # the machines' power is the truth: a node that disagrees with it is repaired (and said)
+        notes.extend(f"repaired: {sentence}" for sentence in rt.cluster.reconcile_power())
         rt.sync()
         rt.commit()
         return OpenResult(rt, created, generated, notes)
+
+    @classmethod
+    def load(cls, store: Store, speed: float = 0, start: float | None = None) -> Runtime:
+        """The cluster exactly as ``store`` holds it: EXAoperation not started, nothing repaired.
+
+        On a manual clock (``speed`` 0) no time passes; otherwise the clock resumes at
+        ``start`` (default: now) or where it stopped, whichever is later.
+        """
+        profile = parse_profile(store.meta("profile"))
+        saved = float(store.meta("sim_now") or 0)
+        if speed == 0:  # a manual clock stands still while the server is down, too
+            resume = saved
+        else:
+            resume = max(saved, time.time() if start is None else start)
+        clock = Clock(start=resume, speed=speed)
+        drivers: dict[str, PowerDriver] = {"simulated": SimulatedDriver(store.machines())}
+        cluster = Cluster.from_records(profile, clock.now(), store.records(), drivers)
+        cluster.logbook.load(store.log_entries(cluster.logbook.keep_entries), cluster.now)
+        return cls(cluster, clock, store)
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -112,22 +139,26 @@ class Runtime:
 
     def commit(self) -> None:
         c = self.cluster
-        if c.has_changes and self.store is not None:
+        hw = self.machines
+        if (c.has_changes or hw.has_changes) and self.store is not None:
             changed, deleted = c.take_changes()
+            machines = hw.take_changes()
             pending, dropped = c.logbook.take()
             meta: dict[str, object] = {"sim_now": c.now}
             if not self._profile_saved:  # once: it never changes, and it can be large
                 meta["profile"] = c.profile.raw
             try:
-                self.store.save(changed, deleted, pending, meta, log_dropped=dropped)
+                self.store.save(changed, deleted, pending, meta, log_dropped=dropped, machines=machines)
             except Exception:
                 # nothing is lost: the next commit tries again with these changes
                 c.keep_changes()
+                hw.keep_changes()
                 c.logbook.give_back(pending, dropped)
                 raise
             self._profile_saved = True
-        elif c.has_changes:
+        elif c.has_changes or hw.has_changes:
             c.take_changes()
+            hw.take_changes()
             c.logbook.take()
         self._wake_waiters()
         self._rearm()

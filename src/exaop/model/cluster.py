@@ -376,10 +376,28 @@ class Cluster:
             ls.state = node_states.RUNNING
             ls.since = self.now
             ls.set_deadline(None)
-            drv = self.driver(ls)
-            drv.machine_changed(ls.name, True)
             ls.changed()
+        drv = self.driver(ls)
+        if drv.power_state(ls.name) != "on":  # it runs EXAoperation: its machine is on
+            drv.machine_changed(ls.name, True)
         self.log("EXAoperation", ls.name, "Notice", f"EXAoperation started on {ls.name}")
+
+    def reconcile_power(self) -> list[str]:
+        """On a start (after :meth:`boot_license_server`): make every node's state agree with
+        the power its driver reports. Returns one sentence per repair, each also a Warning in
+        the log; the node running EXAoperation is up by definition and left alone."""
+        repaired = []
+        for node in self.nodes.values():
+            if node.name == self.master.node:
+                continue
+            try:
+                power = self.driver(node).power_state(node.name)
+            except UsageError:  # its driver is not configured: nothing can tell
+                power = "unknown"
+            sentence = node.reconcile_power(power)
+            if sentence:
+                repaired.append(sentence)
+        return repaired
 
     def restart_exaoperation(self, node_name: Any) -> None:
         target = self.master.node if node_name in ("", None) else self.node(node_name).name

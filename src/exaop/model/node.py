@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from exaop.model.base import Entity
 from exaop.model.errors import UsageError
-from exaop.model.power import DriverError
+from exaop.model.power import DriverError, PowerState
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster
@@ -36,6 +36,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "poweroff": (frozenset({BOOTING, RUNNING, SHUTTING_DOWN, CRASHED}), OFF),
     "crash": (frozenset({BOOTING, RUNNING, SHUTTING_DOWN}), CRASHED),
 }
+#: the states of a node whose machine has power; the others (off, crashed) have none
+POWERED = frozenset({BOOTING, RUNNING, SHUTTING_DOWN})
 REFUSALS = {
     (OFF, "shutdown"): "{n} is already powered off",
     (OFF, "poweroff"): "{n} is already powered off",
@@ -224,6 +226,38 @@ class Node(Entity):
                     self._begin_boot()
                 except UsageError:
                     pass  # logged by _power
+
+    def reconcile_power(self, power: PowerState) -> str:
+        """Make the state agree with the power the driver reports; say what was repaired ('' if nothing).
+
+        Powered while off or crashed: the machine boots (over PXE; a license server from
+        disk). Without power while booting or shutting down: off. Without power while
+        running: off, and the cluster loses the node (its databases and EXAStorage notice).
+        An unknown power state is logged and the state kept.
+        """
+        if power == "unknown":
+            self.cluster.log(
+                "EXAoperation", self.name, "Warning",
+                f"{self.name}: its power state is unknown; it stays {self.status.lower()}",
+            )  # fmt: skip
+            return ""
+        if (power == "on") == (self.state in POWERED):
+            return ""
+        was = self.status.lower()
+        if power == "on":
+            sentence = f"{self.name} was {was} but is powered on: it is booting now"
+            self.cluster.log("EXAoperation", self.name, "Warning", sentence)
+            self._begin_boot()
+            return sentence
+        lost = self.state == RUNNING
+        self._transition("poweroff")
+        self.set_deadline(None)
+        self.reboot = False
+        sentence = f"{self.name} was {was} but is powered off: it is off now"
+        self.cluster.log("EXAoperation", self.name, "Warning", sentence)
+        if lost:
+            self.cluster.node_lost(self, "lost its power")
+        return sentence
 
     def resume_hung_boot(self) -> None:
         if self.state == BOOTING and self.deadline is None:

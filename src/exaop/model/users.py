@@ -201,6 +201,13 @@ class Users:
         user.changed()
         return changed
 
+    def reset_password(self, login: str, password: Any, how: str) -> User:
+        """An administrator's reset outside EXAoperation (``how`` says by what); logged."""
+        user = self.by_name(login)
+        user.set_password(password)
+        self.cluster.log("Authentication", "", "Warning", f"password of user {login} was reset {how}")
+        return user
+
     def delete(self, user: User) -> None:
         if self._is_last_master(user):
             raise UsageError(f"{user.login} is the last user with the Master role on the cluster")

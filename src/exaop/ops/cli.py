@@ -162,7 +162,7 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         url = plane.start_in_thread()
         console.print(f"[bold]exaop demo[/]: embedded EXAoperation at {url}, clock x{args.speed:g}, state in {state}")
-        opts = Options(url=url, user="admin", password=password, ca_file=str(state / "tls" / "cert.pem"))
+        opts = Options(url=url, user="admin", password=password, ca_file=str(state / "tls" / "ca.pem"))
         opts.plugins = []
         from exaop.ops.config import PluginStep
 
