@@ -96,7 +96,7 @@ def test_a_start_repairs_a_node_that_disagrees_with_its_power_and_says_so(tmp_pa
     rt.cluster.nodes["n0011"].startup()
     rt.commit()
     assert rt.store is not None
-    rt.store.save([], [], [], {}, [("n0011", False, False)])  # the power lost behind the model's back
+    rt.store.save([], [], [], {}, machines=[("n0011", False, False)])  # the power lost behind the model's back
     crash(rt)
     opened = Runtime.open(tmp_path, speed=0, start=T0)
     try:

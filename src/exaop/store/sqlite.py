@@ -116,6 +116,7 @@ class Store:
         deleted: list[tuple[str, str]],
         log: list[LogEntry],
         meta: dict[str, Any],
+        *,
         log_dropped: list[tuple[int, int]] | None = None,
         machines: Iterable[tuple[str, bool, bool]] = (),
     ) -> None:
