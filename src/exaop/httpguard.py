@@ -107,15 +107,17 @@ class ConnectionBook:
         return True
 
     def set_phase(self, conn: GuardedProtocol, phase: int) -> None:
+        was = conn.phase
         conn.phase = phase
         conn.since = self.now
         if phase == _BUSY:
             self.waiting.pop(conn, None)
             self.busy.add(conn)
-        else:
+        elif was == _BUSY:
             self.busy.discard(conn)
-            self.waiting.pop(conn, None)
-            self.waiting[conn] = None  # to the end: it has waited least
+            self.waiting[conn] = None  # at the end: it has waited least
+        elif conn in self.waiting:
+            self.waiting.move_to_end(conn)
 
     def remove(self, conn: GuardedProtocol) -> None:
         self.waiting.pop(conn, None)
@@ -219,12 +221,17 @@ class GuardedProtocol(HttpToolsProtocol):
             lim = self.book.limits
             if self.phase == _IDLE:
                 self.book.set_phase(self, _HEAD)  # the head timeout runs from the first byte
-            # count the head's bytes as they come, before the parser buffers them
-            end = (self._tail + data).find(b"\r\n\r\n")
-            self._head_bytes += len(data) if end < 0 else max(0, end + 4 - len(self._tail))
-            if self._head_bytes > lim.max_head:
-                self._answer(431, f"the request head is over {lim.max_head} bytes")
-                return
+            # count the head's bytes as they come, before the parser buffers them; a chunk
+            # may hold the body too, so near the limit only the bytes up to the head's end count
+            counted = self._head_bytes + len(data)
+            if counted > lim.max_head:
+                end = (self._tail + data).find(b"\r\n\r\n")
+                if end >= 0:
+                    counted = self._head_bytes + max(0, end + 4 - len(self._tail))
+                if counted > lim.max_head:
+                    self._answer(431, f"the request head is over {lim.max_head} bytes")
+                    return
+            self._head_bytes = counted
             self._tail = data[-3:]
         try:
             self.parser.feed_data(data)

@@ -107,6 +107,12 @@ def test_head_line_and_field_limits_answer_before_any_work(server: ServerProcess
     fat = b"X-Big: " + b"y" * 40_000 + b"\r\n"
     assert status(exchange(server, b"POST /cluster1 HTTP/1.1\r\n" + fat + b"\r\n")) == 431
     assert status(exchange(server, b"NOT HTTP AT ALL\r\n\r\n")) == 400
+    # a head just under the limit with a body in the same packet: only the head counts
+    body = b"<?xml version='1.0'?><methodCall><methodName>getNodeList</methodName></methodCall>" + b" " * 20_000
+    near = (b"POST /cluster1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: " + b"p" * 31_000
+            + b"\r\nAuthorization: " + basic("admin", ADMIN_PASSWORD)
+            + b"\r\nContent-Length: %d\r\n\r\n" % len(body))  # fmt: skip
+    assert status(exchange(server, near + body)) == 200
     assert server.proxy().getNodeList()
 
 
