@@ -41,6 +41,12 @@ def load_soak() -> ModuleType:
 soak = load_soak()
 
 
+def finding(reason: str) -> pytest.MarkDecorator:
+    """A test that fails today because of ``reason``; strict, so that it turns into a failure
+    (and the mark is removed) once the fix lands. Only an assertion counts as the finding."""
+    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
+
+
 def no_failures(section: Any, *kinds: str) -> None:
     counts = {k: section.count(k) for k in kinds}
     assert not any(counts.values()), f"{counts}\n{section.report()}"
@@ -73,23 +79,19 @@ def test_kill_keeps_settings_and_restarts(kill_mixed: Any) -> None:
     assert kill_mixed.cases >= 5  # a check after each of the 4 kills, and after the re-runs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="finding: node state and its power are saved in separate transactions; a kill -9 between them "
-    "leaves e.g. 'Powered off' with power 'on'",
+@finding(
+    "finding: node state and its power are saved in separate transactions; a kill -9 between them "
+    "leaves e.g. 'Powered off' with power 'on'"
 )
 def test_kill_leaves_consistent_states(kill_mixed: Any, kill_bursts: Any) -> None:
     no_failures(kill_mixed, "inconsistent")
     no_failures(kill_bursts, "inconsistent", "lost_settings", "restart_failures")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="finding: the tool trusts stale log messages on a big log (logEntriesTagged gives at most 5000 per "
+@finding(
+    "finding: the tool trusts stale log messages on a big log (logEntriesTagged gives at most 5000 per "
     "call): an old 'Boot process finished' or 'powered off' passes for news, so start is refused or stop exits 0 "
-    "with the nodes still shutting down",
+    "with the nodes still shutting down"
 )
 def test_kill_then_cli_start_and_stop_exit_0(kill_mixed: Any) -> None:
     no_failures(kill_mixed, "failed_reruns")
@@ -109,11 +111,9 @@ def test_fuzz_every_request_is_answered(fuzz: Any) -> None:
                 "server_traceback")  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="finding (reported by the soak, not yet assigned): a fault that repeats a control character of the "
-    "URL path (POST /%00) is not well-formed XML",
+@finding(
+    "finding (reported by the soak, not yet assigned): a fault that repeats a control character of the "
+    "URL path (POST /%00) is not well-formed XML"
 )
 def test_fuzz_answers_are_well_formed_xml_rpc(fuzz: Any) -> None:
     no_failures(fuzz, "malformed")
@@ -134,21 +134,15 @@ def test_hostile_xml_and_bodies_are_refused_cheaply(hostile: Any) -> None:
     assert hostile.values["protocol.dir_growth_bytes"] < 1 * MB, hostile.report()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="finding: no limit on header size (an 8 MB header value, 20,000 headers pass)",
-)
+@finding("finding: no limit on header size (an 8 MB header value, 20,000 headers pass)")
 def test_hostile_headers_are_refused(hostile: Any) -> None:
     no_failures(hostile, "headers_not_rejected")
     assert hostile.values["headers.rss_peak_growth_mb"] < 32, hostile.report()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="finding: failed logins amplify memory and disk without authentication (each logs its whole user "
-    "name: 10 x 8 MB names keep ~130 MB in memory and ~160 MB on disk)",
+@finding(
+    "finding: failed logins amplify memory and disk without authentication (each logs its whole user "
+    "name: 10 x 8 MB names keep ~130 MB in memory and ~160 MB on disk)"
 )
 def test_failed_logins_cost_little_memory_and_disk(hostile: Any) -> None:
     no_failures(hostile, "logins_not_rejected")
@@ -170,11 +164,7 @@ def test_slow_flood_leaves_poller_and_admin_working(slow: Any) -> None:
     assert slow.values["poller.calls"] > 100, slow.report()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="finding: no read timeouts (and no connection cap): half-open requests are held forever",
-)
+@finding("finding: no read timeouts (and no connection cap): half-open requests are held forever")
 def test_slow_flood_is_cut_off(slow: Any) -> None:
     assert slow.values["flood.still_open"] == 0, slow.report()
 
