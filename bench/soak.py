@@ -53,6 +53,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import functools
 import http.client
 import math
 import os
@@ -235,12 +236,32 @@ class RssSampler:
         self.peak = max(self.peak, rss_mb(self.pid))
 
 
+_STARTED: list[ServerProcess] = []  # every server of the running section, stopped when it ends
+
+
 def server(state_dir: Path, speed: float = 0, http: bool = True) -> ServerProcess:
     """A server (not started) on ``state_dir``; once the dir holds a cluster, without
     --admin-password: the stored password holds, and the start saves an argon2 hash (~0.3 s)."""
     if (state_dir / "exaop.sqlite").exists():
-        return ServerProcess(state_dir, speed=speed, http=http, admin_password=None, env={"EXAOP_ADMIN_PASSWORD": None})
-    return ServerProcess(state_dir, speed=speed, http=http)
+        srv = ServerProcess(state_dir, speed=speed, http=http, admin_password=None, env={"EXAOP_ADMIN_PASSWORD": None})
+    else:
+        srv = ServerProcess(state_dir, speed=speed, http=http)
+    _STARTED.append(srv)
+    return srv
+
+
+def section(fn: Callable[..., Section]) -> Callable[..., Section]:
+    """A section function: whatever happens in it, no server it started outlives it."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Section:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            while _STARTED:
+                _STARTED.pop().stop()
+
+    return run
 
 
 def serve(state_dir: Path, speed: float = 0, http: bool = True) -> ServerProcess:
@@ -690,6 +711,7 @@ KILL_WINDOW = {("start", True): 0.9, ("start", False): 4.5, ("stop", True): 0.45
 WORKLOADS = ("start", "stop", "burst", "boot")
 
 
+@section
 def kill_section(
     work: Path,
     cycles: int = 200,
@@ -710,6 +732,8 @@ def kill_section(
     cycles and after the last (0: never). ``until``: stop after the first failure of that kind.
     """
     if plan is not None:
+        if unknown := sorted(set(plan) - set(WORKLOADS)):
+            raise ValueError(f"unknown workload(s) {', '.join(unknown)}; known: {', '.join(WORKLOADS)}")
         cycles = len(plan)
     sec = Section("kill", ("inconsistent", "lost_settings", "failed_reruns", "restart_failures"))
     t0 = time.monotonic()
@@ -1153,6 +1177,7 @@ class Target:
             return True
 
 
+@section
 def fuzz_section(
     work: Path, requests: int = 100_000, seed: int = 1, threads: int = 4, progress: Callable[[str], None] | None = None
 ) -> Section:
@@ -1363,6 +1388,7 @@ def rejected(expect: str, ans: RawAnswer) -> bool:
     return expect == "fault_or_4xx" and bool(ans.fault())
 
 
+@section
 def hostile_section(
     work: Path, login_mb: float = 8, login_repeat: int = 50, names: int = 50, parallel_logins: int = 2
 ) -> Section:
@@ -1466,6 +1492,7 @@ class Poller(threading.Thread):
             self.latencies.append(time.perf_counter() - t)
 
 
+@section
 def slow_section(work: Path, sockets: int = 5000, hold: float = 20.0, trickle_every: float = 1.0) -> Section:
     """``sockets`` half-open requests held ``hold`` seconds; a poller and fresh admin connections meanwhile."""
     sec = Section("slow", ("poller_errors", "admin_failures", "flood_refused", "crashes", "server_traceback"))
@@ -1633,6 +1660,7 @@ async def _watch_lag(end: float, stats: PollStats, every: float = 0.01) -> None:
         stats.lag.append(loop.time() - t - every)
 
 
+@section
 def pollers_section(
     work: Path, pollers: int = 200, duration: float = 60.0, interval: float = 0.1, seed: int = 1,
     speed: float | None = None,
