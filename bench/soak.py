@@ -264,8 +264,10 @@ def section(fn: Callable[..., Section]) -> Callable[..., Section]:
     return run
 
 
-def serve(state_dir: Path, speed: float = 0, http: bool = True) -> ServerProcess:
-    return server(state_dir, speed, http).start(timeout=60)
+def serve(state_dir: Path, speed: float = 0, http: bool = True, extra: list[str] | None = None) -> ServerProcess:
+    srv = server(state_dir, speed, http)
+    srv.extra += extra or []
+    return srv.start(timeout=60)
 
 
 def server_errors(srv: ServerProcess, sec: Section) -> None:
@@ -1151,7 +1153,7 @@ def judge(sec: Section, case: FuzzCase, status: int, data: bytes) -> None:
             sec.fail("internal_faults", f"{case.label()}: {fault}")
         if not case.auth_ok:
             sec.fail("auth_bypass", f"answered without valid credentials: {case.label()}")
-    elif status != 401 or case.auth_ok:
+    elif status not in (401, 429) or case.auth_ok:  # 429: the address failed to log in too often
         sec.fail("unexpected_status", f"HTTP {status} for {case.label()}: {data[:200]!r}")
 
 
@@ -1493,8 +1495,11 @@ class Poller(threading.Thread):
 
 
 @section
-def slow_section(work: Path, sockets: int = 5000, hold: float = 20.0, trickle_every: float = 1.0) -> Section:
-    """``sockets`` half-open requests held ``hold`` seconds; a poller and fresh admin connections meanwhile."""
+def slow_section(
+    work: Path, sockets: int = 5000, hold: float = 30.0, trickle_every: float = 1.0, timeouts: float | None = None
+) -> Section:
+    """``sockets`` half-open requests held ``hold`` seconds; a poller and fresh admin connections meanwhile.
+    ``timeouts``: the server's header and body timeouts (default: the server's own, 10 s and 20 s)."""
     sec = Section("slow", ("poller_errors", "admin_failures", "flood_refused", "crashes", "server_traceback"))
     t0 = time.monotonic()
     limit = raise_fd_limit()
@@ -1502,7 +1507,8 @@ def slow_section(work: Path, sockets: int = 5000, hold: float = 20.0, trickle_ev
     if count < sockets:
         sec.figures["note"] = f"{count} sockets, not {sockets}: the open files limit is {limit}"
     state = work / "slow-state"
-    srv = serve(state)
+    extra = ["--header-timeout", f"{timeouts:g}", "--body-timeout", f"{timeouts:g}"] if timeouts else []
+    srv = serve(state, extra=extra)
     assert srv.proc is not None
     pid = srv.proc.pid
     poller = Poller(srv.port, sec)

@@ -33,6 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
         limits=Limits(
             max_connections=args.max_connections,
             header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
             keepalive_timeout=args.idle_timeout,
         ),
     )
@@ -40,7 +41,7 @@ def _serve(args: argparse.Namespace) -> int:
         print("exaop serve: --speed must be 0 (manual clock) or more", file=sys.stderr)
         return 2
     limits = (("--max-connections", args.max_connections, 16), ("--header-timeout", args.header_timeout, 1),
-              ("--idle-timeout", args.idle_timeout, 1))  # fmt: skip
+              ("--body-timeout", args.body_timeout, 1), ("--idle-timeout", args.idle_timeout, 1))  # fmt: skip
     for flag, value, low in limits:
         if value < low:
             print(f"exaop serve: {flag} must be at least {low}", file=sys.stderr)
@@ -158,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "limit allows); beyond, the longest-waiting connection without a request in progress is closed")
     s.add_argument("--header-timeout", type=float, default=Limits.header_timeout, metavar="SECONDS",
                    help=f"time a client has to send a request's headers (default {Limits.header_timeout:g})")
+    s.add_argument("--body-timeout", type=float, default=Limits.body_timeout, metavar="SECONDS",
+                   help=f"time a client has to send a request's body once its headers are in "
+                   f"(default {Limits.body_timeout:g})")
     s.add_argument("--idle-timeout", type=float, default=Limits.keepalive_timeout, metavar="SECONDS",
                    help=f"idle keep-alive connections close after this (default {Limits.keepalive_timeout:g})")
     s.set_defaults(func=_serve)

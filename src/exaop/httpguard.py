@@ -44,7 +44,7 @@ class Limits:
     max_head: int = 32 * 1024  # request line and all headers
     max_headers: int = 100
     header_timeout: float = 10.0
-    body_timeout: float = 30.0
+    body_timeout: float = 20.0
     keepalive_timeout: float = 15.0
     handshake_timeout: float = 10.0  # TLS
     max_connections: int = 2048

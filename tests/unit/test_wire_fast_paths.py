@@ -181,3 +181,15 @@ def test_log_pages_are_byte_identical_to_the_stdlibs_marshalling(rows: list[tupl
     expected = [strtime(entries[0].t) if entries else now, now, [e.as_dict() for e in entries]]
     for _ in range(2):  # written, then remembered
         assert dump_result(page(1_700_000_000.0, entries)) == slow(expected)
+
+
+@given(st.text(max_size=30))
+def test_faults_are_well_formed_whatever_they_repeat(text: str) -> None:
+    from exaop.rpc.codec import dump_fault
+
+    try:
+        xmlrpc.client.loads(dump_fault(-1, f"Unexpected Zope exception: NotFound: Object /{text} not found"))
+    except xmlrpc.client.Fault as f:
+        assert f.faultString.startswith("Unexpected Zope exception: NotFound: Object /")
+        if text.isprintable() and "\r" not in text:
+            assert text in f.faultString

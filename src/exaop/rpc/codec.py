@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xmlrpc.client
 from typing import Any
 
@@ -101,5 +102,16 @@ def _dump_value(value: Any) -> bytes:
 _BOOL = {v: xmlrpc.client.dumps((v,), methodresponse=True, allow_none=True).encode("utf-8") for v in (False, True)}
 
 
+#: characters XML 1.0 cannot carry at all, not even as references
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _shown(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def dump_fault(code: int, text: str) -> bytes:
+    """A fault; what it repeats of the request (a URL path with %01 in it) is made XML-safe."""
+    text = _NOT_XML.sub(_shown, text)
     return xmlrpc.client.dumps(xmlrpc.client.Fault(code, text), methodresponse=True).encode("utf-8")
