@@ -16,7 +16,8 @@ leaves out:
   has a request in progress is the new one refused, with 503.
 
 Timeouts are checked by one sweep a second over the connections, so a request costs no
-timer of its own.
+timer of its own; and a small answer leaves in one write instead of uvicorn's two (head,
+then body), a system call fewer per request.
 """
 
 from __future__ import annotations
@@ -146,6 +147,51 @@ class ConnectionBook:
             self._sweeper = None
 
 
+class OneWrite:
+    """The transport as one of uvicorn's response cycles sees it: the response's head is held
+    back until the first part of its body, so that a small answer leaves in one write (one
+    system call, one packet) instead of two. A ``100 Continue`` goes at once; anything else
+    the cycle asks of the transport passes through, the held head first where it matters."""
+
+    __slots__ = ("_transport", "_held", "_started")
+    JOIN_MAX = 64 * 1024  # a larger first part goes in a write of its own, not copied
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._held: bytes | None = None
+        self._started = False
+
+    def write(self, data: bytes) -> None:
+        if not self._started and not data.startswith(b"HTTP/1.1 100 "):
+            self._started = True
+            self._held = data
+            return
+        held = self._held
+        if held is not None:
+            self._held = None
+            if len(data) <= self.JOIN_MAX:
+                data = held + data
+            else:
+                self._transport.write(held)
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._held is not None:
+            held, self._held = self._held, None
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        self.flush()
+        return getattr(self._transport, name)
+
+
 def guarded_protocol(book: ConnectionBook) -> type[GuardedProtocol]:
     """The protocol class uvicorn is given (``Config(http=...)``), bound to ``book``."""
     return type("BoundGuardedProtocol", (GuardedProtocol,), {"book": book})
@@ -271,6 +317,8 @@ class GuardedProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._tail = b""
         super().on_headers_complete()
+        if self.cycle is not None:  # made just now (its task starts on the next turn of the loop)
+            self.cycle.transport = OneWrite(self.transport)  # type: ignore[assignment]
 
     def on_body(self, body: bytes) -> None:
         if self.cycle is not None:
@@ -286,6 +334,8 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         # as uvicorn's, but the sweep closes idle connections: no keep-alive timer per request
+        if self.cycle is not None and isinstance(self.cycle.transport, OneWrite):
+            self.cycle.transport.flush()  # an empty body writes nothing: the head must not wait
         self.server_state.total_requests += 1
         if self.transport.is_closing():
             return

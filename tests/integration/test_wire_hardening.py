@@ -139,6 +139,21 @@ def test_a_body_is_read_only_for_a_client_that_logged_in(server_factory) -> None
         assert answers.startswith(b"HTTP/1.1 401") and b"HTTP/1.1 200" in answers
 
 
+def test_expect_100_continue_is_answered_before_the_body(server: ServerProcess) -> None:
+    body = b"<?xml version='1.0'?><methodCall><methodName>getNodeList</methodName></methodCall>"
+    head = (b"POST /cluster1 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\nAuthorization: "
+            + basic("admin", ADMIN_PASSWORD) + b"\r\nContent-Length: %d\r\n\r\n" % len(body))  # fmt: skip
+    with contextlib.closing(connect(server)) as s:
+        s.settimeout(10)
+        s.sendall(head)
+        assert s.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n")
+        s.sendall(body)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"n0011" in answer
+
+
 # -- 2: failed logins are throttled; a logged-in administrator is not ----------------------------------
 
 

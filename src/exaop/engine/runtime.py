@@ -140,7 +140,8 @@ class Runtime:
     def commit(self) -> None:
         c = self.cluster
         hw = self.machines
-        if (c.has_changes or hw.has_changes) and self.store is not None:
+        changes = c.has_changes or hw.has_changes
+        if changes and self.store is not None:
             changed, deleted = c.take_changes()
             machines = hw.take_changes()
             pending, dropped = c.logbook.take()
@@ -156,7 +157,7 @@ class Runtime:
                 c.logbook.give_back(pending, dropped)
                 raise
             self._profile_saved = True
-        elif c.has_changes or hw.has_changes:
+        elif changes:
             c.take_changes()
             hw.take_changes()
             c.logbook.take()

@@ -92,10 +92,14 @@ class XmlRpcApp:
         if scope["method"] != "POST":
             await _text(send, 405, "EXAoperation XML-RPC: POST an XML-RPC call to /cluster1", [(b"allow", b"POST")])
             return
-        headers = dict(scope["headers"])  # a repeated header: the last one counts
+        authorization = length_text = None
+        for name, value in scope["headers"]:  # a repeated header: the last one counts
+            if name == b"authorization":
+                authorization = value
+            elif name == b"content-length":
+                length_text = value
         # who asks comes first: a client without valid credentials gets no further than this,
         # and its body is never read (the connection drops it, see httpguard)
-        authorization = headers.get(b"authorization")
         user = self.auth.cached(authorization) if authorization else None
         if user is None:
             client = scope.get("client")
@@ -110,7 +114,7 @@ class XmlRpcApp:
                 await _text(send, 401, "Unauthorized", [(b"www-authenticate", b'Basic realm="EXAoperation"')])
                 return
         try:
-            length = int(headers.get(b"content-length", 0))
+            length = int(length_text or 0)
         except ValueError:
             length = 0
         if length > MAX_BODY:
