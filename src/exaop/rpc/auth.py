@@ -213,8 +213,11 @@ class LoginGuard:
 
 class Authenticator:
     def __init__(
-        self, cluster: Cluster, max_parallel_checks: int = 2, log: Callable[[str], None] | None = None
+        self, cluster: Cluster, max_parallel_checks: int = 1, log: Callable[[str], None] | None = None
     ) -> None:
+        """``max_parallel_checks``: argon2 checks at once. Each holds 64 MiB (argon2-cffi's
+        memory cost) and any client can ask for one: one at a time keeps the server's peak
+        within ~120 MB whatever arrives, for ~20 % fewer checks a second than two."""
         self.cluster = cluster
         self.guard = LoginGuard(log or (lambda text: cluster.log("Authentication", "", "Warning", text)))
         self._waiting_checks = 0
