@@ -243,9 +243,11 @@ def parse_wrk(server: str, clients: int, out: str) -> Result:
     )
 
 
-def lua_call(authorization: str, body: bytes, tag_counter: bool = False) -> str:
-    """wrk's script for one XML-RPC call; ``tag_counter``: ``%d`` in the body becomes a new
-    number on every request."""
+def lua_script(authorization: str, body: bytes = REQUEST_BODY, vary: str = "") -> str:
+    """wrk's script for one XML-RPC call: the same body every time, or a new one on every
+    request. ``vary="whitespace"``: the call's whitespace spells out a counter (2^20
+    distinct bodies of one length, the same call), so no cache of parsed bodies can help;
+    ``vary="counter"``: ``%d`` in the body becomes the counter (a new log tag each call)."""
     text = body.decode().replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     script = (
         'wrk.method = "POST"\n'
@@ -253,44 +255,30 @@ def lua_call(authorization: str, body: bytes, tag_counter: bool = False) -> str:
         'wrk.headers["Content-Type"] = "text/xml"\n'
         f'wrk.headers["Authorization"] = "{authorization}"\n'
     )
-    if tag_counter:
-        head, tail = text.split("%d", 1)
-        script += (
-            "counter = 0\n"
-            "request = function()\n"
-            "  counter = counter + 1\n"
-            f'  return wrk.format(nil, nil, nil, "{head}" .. counter .. "{tail}")\n'
-            "end\n"
-        )
-    return script
-
-
-def lua_script(authorization: str, varied: bool = False) -> str:
-    """wrk's script: the same body every time, or (``varied``) a different one on every
-    request: the same call with its whitespace spelling out a counter (2^20 distinct bodies
-    of one length), so no cache of parsed bodies can help."""
-    body = REQUEST_BODY.decode().replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    script = (
-        'wrk.method = "POST"\n'
-        f'wrk.body = "{body}"\n'
-        'wrk.headers["Content-Type"] = "text/xml"\n'
-        f'wrk.headers["Authorization"] = "{authorization}"\n'
-    )
-    if varied:
-        head, tail = body.split("<methodName>", 1)
-        script += (
-            "counter = 0\n"
-            "request = function()\n"
-            "  counter = counter + 1\n"
+    if not vary:
+        return script
+    if vary == "whitespace":
+        head, tail = text.split("<methodName>", 1)
+        tail = "<methodName>" + tail
+        made = (
             "  local n, ws = counter, {}\n"
             "  for i = 1, 20 do\n"
             '    if n % 2 == 1 then ws[i] = "\\n" else ws[i] = " " end\n'
             "    n = math.floor(n / 2)\n"
             "  end\n"
-            f'  return wrk.format(nil, nil, nil, "{head}" .. table.concat(ws) .. "<methodName>{tail}")\n'
-            "end\n"
+            "  local made = table.concat(ws)\n"
         )
-    return script
+    else:
+        head, tail = text.split("%d", 1)
+        made = "  local made = counter\n"
+    return script + (
+        "counter = 0\n"
+        "request = function()\n"
+        "  counter = counter + 1\n"
+        f"{made}"
+        f'  return wrk.format(nil, nil, nil, "{head}" .. made .. "{tail}")\n'
+        "end\n"
+    )
 
 
 def run_wrk(wrk_cpu: str, script: Path, url: str, clients: int, seconds: float) -> str:
@@ -422,7 +410,7 @@ def measure(args: argparse.Namespace) -> int:
                 url = f"http://{HOST}:{port}{PATH}"
                 check_answers(url, servers[name], auth_checked=name != "ceiling")
                 script = tmpdir / f"{name}.lua"
-                script.write_text(lua_script(servers[name], varied=name == "exaop-varied"))
+                script.write_text(lua_script(servers[name], vary="whitespace" if name == "exaop-varied" else ""))
                 for clients in args.clients:
                     if args.warmup > 0:
                         run_wrk(args.wrk_cpu, script, url, clients, args.warmup)
@@ -480,9 +468,9 @@ def log_point(args: argparse.Namespace, tmpdir: Path, pin: list[str], me: str) -
         auth = basic(BENCH_USER, password)
         url = f"http://{HOST}:{port}/cluster1/logservice1"
         calls = {
-            "logEntries": lua_call(auth, xmlrpc.client.dumps((), "logEntries").encode()),
-            "logEntriesTagged": lua_call(auth, xmlrpc.client.dumps(("bench-%d",), "logEntriesTagged").encode(),
-                                         tag_counter=True),
+            "logEntries": lua_script(auth, xmlrpc.client.dumps((), "logEntries").encode()),
+            "logEntriesTagged": lua_script(auth, xmlrpc.client.dumps(("bench-%d",), "logEntriesTagged").encode(),
+                                           vary="counter"),
         }  # fmt: skip
         for name, text in calls.items():
             script = tmpdir / f"{name}.lua"
