@@ -18,6 +18,7 @@ from pathlib import Path
 from exaop.engine.clock import Clock
 from exaop.engine.drivers import PowerDriver, SimulatedDriver
 from exaop.engine.profile import Profile, default_profile, parse_profile
+from exaop.engine.secrets import FernetBox
 from exaop.model.cluster import Cluster
 from exaop.model.errors import Unavailable
 from exaop.model.users import User
@@ -96,7 +97,8 @@ class Runtime:
             profile = profile or default_profile()
             clock = Clock(start=start, speed=speed)
             drivers: dict[str, PowerDriver] = {"simulated": SimulatedDriver()}
-            cluster = Cluster.from_profile(profile, clock.now(), drivers)
+            box = FernetBox(store.secret_key() if store is not None else None)
+            cluster = Cluster.from_profile(profile, clock.now(), drivers, box)
             if not admin_password:
                 generated = admin_password = secrets.token_urlsafe(12)
             admin = User(cluster, 1, "admin")
@@ -128,7 +130,7 @@ class Runtime:
             resume = max(saved, time.time() if start is None else start)
         clock = Clock(start=resume, speed=speed)
         drivers: dict[str, PowerDriver] = {"simulated": SimulatedDriver(store.machines())}
-        cluster = Cluster.from_records(profile, clock.now(), store.records(), drivers)
+        cluster = Cluster.from_records(profile, clock.now(), store.records(), drivers, FernetBox(store.secret_key()))
         cluster.logbook.load(store.log_entries(cluster.logbook.keep_entries), cluster.now)
         return cls(cluster, clock, store)
 

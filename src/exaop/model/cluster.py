@@ -7,8 +7,10 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
+from exaop.model import kinds as _kinds  # noqa: F401 - registers every configurable kind
 from exaop.model import node as node_states
 from exaop.model.base import Entity, Timeline
+from exaop.model.configurable import KINDS, Configurable
 from exaop.model.database import Database, new_database
 from exaop.model.errors import NotFound, UsageError
 from exaop.model.logs import LogBook, LogService, new_logservice
@@ -16,10 +18,13 @@ from exaop.model.node import Node
 from exaop.model.plugins import Plugin
 from exaop.model.power import PowerPort
 from exaop.model.profile import Profile
+from exaop.model.secrets import SecretBox
 from exaop.model.storage import STARTING, Storage, Volume
 from exaop.model.users import User, Users
 
 SERVICES = ("Loggingd", "Lockd", "Storaged", "DWAd")
+#: names below /cluster1 that objects added by clients cannot take
+RESERVED_NAMES = frozenset({"storage", "users", "simulation", "support"})
 FAULTS = ("boot_hang", "power_fail", "crash", "start_fail")
 
 
@@ -68,7 +73,9 @@ class Cluster:
     simulated moment it happened.
     """
 
-    def __init__(self, profile: Profile, now: float, drivers: dict[str, PowerPort]) -> None:
+    def __init__(
+        self, profile: Profile, now: float, drivers: dict[str, PowerPort], secrets: SecretBox | None = None
+    ) -> None:
         self.profile = profile
         self.name = profile.name
         self.version = profile.version
@@ -90,12 +97,20 @@ class Cluster:
         self._deleted: set[tuple[str, str]] = set()
         self._unsaved: tuple[dict[tuple[str, str], Entity], set[tuple[str, str]]] = ({}, set())
         self._net = ipaddress.ip_network(profile.private_network, strict=False)
+        self.secrets = secrets
+        # every table of entities by kind: the built-in ones above, and the configurable kinds
+        self.tables: dict[str, dict[str, Any]] = {
+            "node": self.nodes, "volume": self.volumes, "database": self.databases,
+            "logservice": self.logservices, "plugin": self.plugins,
+        }  # fmt: skip
 
     # -- building ------------------------------------------------------------------------
 
     @classmethod
-    def from_profile(cls, profile: Profile, now: float, drivers: dict[str, PowerPort]) -> Cluster:
-        c = cls(profile, now, drivers)
+    def from_profile(
+        cls, profile: Profile, now: float, drivers: dict[str, PowerPort], secrets: SecretBox | None = None
+    ) -> Cluster:
+        c = cls(profile, now, drivers, secrets)
         for ls in profile.license_servers:
             c._add(Node(c, ls["name"], license_server=True))
         for n in profile.nodes:
@@ -141,12 +156,14 @@ class Cluster:
         now: float,
         records: Iterable[tuple[str, str, dict[str, Any]]],
         drivers: dict[str, PowerPort],
+        secrets: SecretBox | None = None,
     ) -> Cluster:
-        c = cls(profile, now, drivers)
+        c = cls(profile, now, drivers, secrets)
         factories = {
             "node": Node, "volume": Volume, "database": Database, "logservice": LogService,
             "plugin": Plugin,
         }  # fmt: skip
+        factories.update(KINDS)
         for kind, key, rec in records:
             if kind in factories:
                 c._add(factories[kind].from_record(c, key, rec), dirty=False)
@@ -159,13 +176,13 @@ class Cluster:
         return c
 
     def _add(self, obj: Entity, dirty: bool = True) -> None:
-        table = {
-            "node": self.nodes, "volume": self.volumes, "database": self.databases,
-            "logservice": self.logservices, "plugin": self.plugins,
-        }[obj.kind]  # fmt: skip
-        table[obj.key] = obj  # type: ignore[index]
+        self.table(obj.kind)[obj.key] = obj
         if dirty:
             self.touch(obj)
+
+    def table(self, kind: str) -> dict[str, Any]:
+        """The entities of ``kind`` by key (an empty table for a kind with none yet)."""
+        return self.tables.setdefault(kind, {})
 
     # -- persistence hooks ---------------------------------------------------------------
 
@@ -197,8 +214,8 @@ class Cluster:
 
     def all_entities(self) -> list[Entity]:
         out: list[Entity] = [self.storage, self.master]
-        for table in (self.nodes, self.volumes, self.databases, self.logservices, self.plugins):
-            out.extend(table.values())  # type: ignore[arg-type]
+        for table in self.tables.values():
+            out.extend(table.values())
         out.extend(self.users.by_id.values())
         return out
 
@@ -484,3 +501,80 @@ class Cluster:
         svc = new_logservice(self, name, {k: v for k, v in values.items() if k != "name"})
         self._add(svc)
         return svc
+
+    # -- configurable objects (model/configurable.py) ----------------------------------------------
+
+    def add_object(self, cls: type[Configurable], values: Any, parent: str = "") -> Configurable:
+        """A new object of a configurable kind from a dictionary of its fields (checked first:
+        a refusal adds nothing)."""
+        obj = cls(self, "", parent)
+        new = cls.SCHEMA.validate(values, obj, creating=True, seal=self.seal)
+        obj.check(new, creating=True)
+        obj.name = cls.new_name(self, new, parent)
+        obj.values = new
+        self._add(obj)
+        obj.added()
+        self.log("EXAoperation", "", "Notice", f"{cls.TITLE} {obj.name} added")
+        return obj
+
+    def delete_object(self, obj: Configurable) -> None:
+        obj.check_delete()
+        for child in self.children_of(obj):
+            self.delete_object(child)
+        del self.table(obj.kind)[obj.key]
+        self.forget(obj)
+        obj.set_deadline(None)
+        self._dirty.pop((obj.kind, obj.key), None)
+        obj.deleted()
+        self.log("EXAoperation", "", "Notice", f"{obj.TITLE} {obj.name} deleted")
+
+    def delete_child(self, name: Any) -> None:
+        """deleteSubObject on the cluster: the object called ``name`` directly below it."""
+        obj = self.object_at(name) if isinstance(name, str) else None
+        if obj is not None:
+            self.delete_object(obj)
+            return
+        if isinstance(name, str) and name in self.logservices:
+            svc = self.logservices.pop(name)
+            self.forget(svc)
+            self.log("EXAoperation", "", "Notice", f"log service {name} deleted")
+            return
+        raise NotFound(f"Object {name} not found in /{self.name}")
+
+    def objects(self, kind: str, parent: str = "") -> list[Any]:
+        """The objects of a configurable kind below ``parent`` ('' the cluster), by name."""
+        return sorted((o for o in self.table(kind).values() if o.parent == parent), key=lambda o: o.name)
+
+    def children_of(self, obj: Configurable) -> list[Configurable]:
+        return [o for kind in KINDS for o in self.table(kind).values() if o.parent == obj.key]
+
+    def object_at(self, name: str, parent: str = "") -> Configurable | None:
+        """The configurable object called ``name`` below ``parent``, of whatever kind."""
+        key = f"{parent}/{name}" if parent else name
+        for kind in KINDS:
+            obj = self.tables.get(kind, {}).get(key)
+            if obj is not None:
+                return obj  # type: ignore[no-any-return]
+        return None
+
+    def name_free(self, name: str, cls: type[Configurable], parent: str = "") -> bool:
+        """Whether a new object may be called ``name``: below the cluster, names share one
+        space with the nodes, databases, log services and the fixed objects."""
+        if self.object_at(name, parent) is not None:
+            return False
+        if parent:
+            return True
+        return name not in self.nodes and name not in self.logservices and not name.startswith("db_") and (
+            name not in RESERVED_NAMES
+        )
+
+    def seal(self, plain: str) -> str:
+        if self.secrets is None:
+            raise UsageError("this cluster keeps no passwords: it was made without a secret box")
+        return self.secrets.seal(plain)
+
+    def unseal(self, sealed: str) -> str:
+        if self.secrets is None:
+            raise UsageError("this cluster keeps no passwords: it was made without a secret box")
+        return self.secrets.open(sealed)
+

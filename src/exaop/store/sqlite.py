@@ -9,7 +9,9 @@ deadlines and the machines' power included.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,9 +19,10 @@ from typing import Any
 
 from exaop.model.logs import LogEntry
 from exaop.store.errors import StoreError
-from exaop.store.files import create_private, tighten
+from exaop.store.files import create_private, tighten, write_private
 from exaop.store.lock import StateDirLock
 
+SECRET_KEY_FILE = "secret.key"
 SCHEMA_VERSION = 2
 # version -> statements that bring a store from version-1 up to it
 MIGRATIONS: dict[int, list[str]] = {
@@ -102,6 +105,17 @@ class Store:
             "SELECT id, t, system, node, priority, message FROM log ORDER BY id DESC LIMIT ?", (last,)
         ).fetchall()
         return [LogEntry(*r) for r in reversed(rows)]
+
+    def secret_key(self) -> bytes:
+        """The key that seals the cluster's stored passwords (``secret.key``, made on first
+        use): kept apart from the database, so a copy of the database alone reveals none."""
+        path = self.dir / SECRET_KEY_FILE
+        try:
+            key = path.read_bytes().strip()
+        except FileNotFoundError:
+            key = base64.urlsafe_b64encode(os.urandom(32))  # a Fernet key
+            write_private(path, key)
+        return key
 
     def machines(self) -> list[tuple[str, bool, bool]]:
         """The simulated machines: (node, powered, management card refuses)."""

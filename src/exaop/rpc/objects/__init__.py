@@ -7,9 +7,11 @@ from typing import Any
 from exaop.model.cluster import Cluster
 from exaop.model.errors import NotFound
 from exaop.rpc.dispatch import Context
+from exaop.rpc.objects import network  # noqa: F401 - publishes its methods on the cluster
 from exaop.rpc.objects.cluster import CLUSTER, child_names
 from exaop.rpc.objects.common import COMMON
 from exaop.rpc.objects.database import DATABASE
+from exaop.rpc.objects.kinds import TYPES
 from exaop.rpc.objects.logservice import LOGSERVICE
 from exaop.rpc.objects.node import NODE
 from exaop.rpc.objects.simulation import SIMULATION
@@ -34,13 +36,14 @@ def _cluster_child(ctx: Context, c: Cluster, name: str) -> tuple[ObjectType, Any
         return NODE, c.nodes[name]
     if name in c.logservices:
         return LOGSERVICE, c.logservices[name]
-    return None
+    obj = c.object_at(name)
+    return (TYPES[obj.kind], obj) if obj is not None else None
 
 
 CLUSTER.child = _cluster_child
 CLUSTER.children = lambda ctx, c: child_names(c)
 
-for _type in (CLUSTER, STORAGE, DATABASE, NODE, LOGSERVICE, USERS):
+for _type in (CLUSTER, STORAGE, DATABASE, NODE, LOGSERVICE, USERS, *TYPES.values()):
     _type.include(COMMON)
 SIMULATION.include(COMMON, permission="manage")  # even what it offers is for Master only
 

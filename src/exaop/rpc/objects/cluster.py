@@ -7,6 +7,7 @@ from typing import Any
 
 from exaop.model import logs
 from exaop.model.cluster import Cluster
+from exaop.model.configurable import KINDS
 from exaop.model.errors import NotFound
 from exaop.model.plugins import FUNCTIONS, find_plugin
 from exaop.model.users import ROLES, hash_password
@@ -129,6 +130,14 @@ def get_properties(ctx: Context, c: Cluster) -> dict[str, Any]:
         "plugins": sorted(c.plugins),
         "time_zone": "UTC",
     }
+
+
+@m("deleteSubObject", "operate", "Delete the object of that name directly below the cluster (a network, a "
+   "route, a log service ...) with its settings and whatever is below it. Refused while something still "
+   "uses it.")  # fmt: skip
+def delete_sub_object(ctx: Context, c: Cluster, name: str) -> str:
+    c.delete_child(name)
+    return OK
 
 
 # -- databases --------------------------------------------------------------------------------
@@ -306,6 +315,7 @@ def get_roles_for_object(ctx: Context, c: Cluster, object_name: str, user_id: in
 
 def child_names(c: Cluster) -> list[str]:
     names = ["storage", "users", *c.nodes, *(f"db_{d}" for d in c.databases), *c.logservices]
+    names += [o.name for kind in c.tables if kind in KINDS for o in c.objects(kind)]
     if c.simulated:
         names.append("simulation")
     return names

@@ -1,0 +1,6 @@
+"""Every configurable kind's module, imported so that each kind is registered
+(model/configurable.py KINDS) before a cluster is rebuilt from the store."""
+
+from exaop.model import network
+
+__all__ = ["network"]
