@@ -492,6 +492,23 @@ class Cluster:
         self.log("EXAoperation", "", "Notice", f"database {db.name} defined")
         return db
 
+    def add_volume(self, vtype: str, size_gib: float, nodes: list[str], redundancy: int = 1, owner: str = "") -> Volume:
+        """A new EXAStorage volume (v0000, v0001 ... the lowest free id): the model's way to
+        make one (addStorageVolume checks its dictionary, then comes here)."""
+        n = 0
+        while f"v{n:04d}" in self.volumes:
+            n += 1
+        vol = Volume(self, f"v{n:04d}")
+        vol.type, vol.size_gib, vol.nodes, vol.redundancy, vol.owner = vtype, size_gib, list(nodes), redundancy, owner
+        self._add(vol)
+        self.log("Storage", "", "Notice", f"volume {vol.vid} ({vtype}, {size_gib} GiB) created")
+        return vol
+
+    def remove_volume(self, vol: Volume) -> None:
+        del self.volumes[vol.vid]
+        self.forget(vol)
+        self.log("Storage", "", "Notice", f"volume {vol.vid} removed")
+
     def add_logservice(self, values: Any) -> LogService:
         if not isinstance(values, dict):
             raise UsageError("addLogService takes a dictionary of fields")

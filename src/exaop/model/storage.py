@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from exaop.model.base import Entity
 from exaop.model.errors import UsageError
+from exaop.model.lists import list_of
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster
@@ -24,10 +25,33 @@ class Volume(Entity):
         self.redundancy = 1
         self.nodes: list[str] = []
         self.labels: list[str] = []
+        self.owner = ""  # what the volume belongs to, e.g. 'db_exa_db1' for a database's temporary volume
+        self.usage: dict[str, float] = {}  # GiB used, by whom (a database's data, a backup ...)
 
     @property
     def key(self) -> str:
         return self.vid
+
+    @property
+    def used_gib(self) -> float:
+        return sum(self.usage.values())
+
+    @property
+    def free_gib(self) -> float:
+        return max(0.0, self.size_gib - self.used_gib)
+
+    def use(self, who: str, gib: float) -> None:
+        """``who`` now uses ``gib`` GiB of the volume (replacing what it used before)."""
+        if gib > self.free_gib + self.usage.get(who, 0.0):
+            raise UsageError(
+                f"volume {self.vid} has {self.free_gib + self.usage.get(who, 0.0):.1f} GiB free, {gib:.1f} GiB needed"
+            )
+        self.usage[who] = round(gib, 3)
+        self.changed()
+
+    def release(self, who: str) -> None:
+        if self.usage.pop(who, None) is not None:
+            self.changed()
 
     def record(self) -> dict[str, Any]:
         return {
@@ -36,6 +60,8 @@ class Volume(Entity):
             "redundancy": self.redundancy,
             "nodes": self.nodes,
             "labels": self.labels,
+            "owner": self.owner,
+            "usage": self.usage,
         }
 
     @classmethod
@@ -46,6 +72,8 @@ class Volume(Entity):
         v.redundancy = rec.get("redundancy", 1)
         v.nodes = list(rec.get("nodes", []))
         v.labels = list(rec.get("labels", []))
+        v.owner = rec.get("owner", "")
+        v.usage = dict(rec.get("usage", {}))
         return v
 
 
@@ -165,3 +193,32 @@ class Storage(Entity):
         nodes = self.storage_nodes()
         up = sum(1 for n in nodes if self.cluster.nodes[n].online)
         return up * 2 > len(nodes)
+
+
+@list_of("Volumes")
+def _volumes(c: Cluster) -> list[str]:
+    return sorted(c.volumes)
+
+
+def _disks_of_type(c: Cluster, disk_type: str) -> list[str]:
+    return [d["name"] for d in c.profile.hardware.get("disks", []) if d.get("type") == disk_type]
+
+
+@list_of("Disks")
+def _disks(c: Cluster) -> list[str]:
+    return [d["name"] for d in c.profile.hardware.get("disks", [])]
+
+
+@list_of("DataDisks")
+def _data_disks(c: Cluster) -> list[str]:
+    return _disks_of_type(c, "Data")
+
+
+@list_of("StorageDisks")
+def _storage_disks(c: Cluster) -> list[str]:
+    return _disks_of_type(c, "Storage")
+
+
+@list_of("StorageVolumeNodes")
+def _storage_volume_nodes(c: Cluster) -> list[str]:
+    return c.database_node_names()

@@ -4,53 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from exaop.model.errors import NotFound, UsageError
+from exaop.model.errors import NotFound
+from exaop.model.lists import list_values
 from exaop.rpc.dispatch import Context
 from exaop.rpc.registry import ObjectType
 
 COMMON = ObjectType("common")
-
-TIME_ZONES = ["UTC", "Europe/Berlin", "Europe/London", "America/New_York", "Asia/Tokyo"]
-STATIC_LISTS: dict[str, list[str]] = {
-    "Days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-    "DiskTypes": ["OS", "Swap", "Data", "Storage"],
-    "RaidTypes": ["none", "RAID 1", "RAID 10"],
-    "EncrTypes": ["none", "aes128", "aes256"],
-    "SrvMgmtTypes": ["IPMI", "Redfish", "HP iLO", "Dell iDRAC", "command"],
-    "Mtu": ["1500", "9000"],
-    "KeyStoreTypes": ["none"],
-    "ScalingGovernor": ["performance", "powersave", "ondemand"],
-    "BootInterface": ["eth0", "eth1"],
-    "TimeZones": TIME_ZONES,
-}
-
-
-def list_values(ctx: Context, name: str) -> list[Any]:
-    c = ctx.cluster
-    dynamic = {
-        "Nodes": lambda: c.database_node_names(),
-        "NodesReserve": lambda: c.database_node_names(),
-        "NodesDeactivate": lambda: c.database_node_names(),
-        "NodesReactivate": lambda: c.database_node_names(),
-        "Databases": lambda: sorted(c.databases),
-        "Volumes": lambda: sorted(c.volumes),
-        "EXASolutionVersions": lambda: sorted({c.version, *(d.version for d in c.databases.values())}),
-        "DataDisks": lambda: ["d01_data"],
-        "StorageDisks": lambda: ["d01_data"],
-        "StorageVolumeNodes": lambda: c.database_node_names(),
-        "Users": lambda: sorted(c.users.by_login),
-        "DatabaseNetworkInterfaces": lambda: ["private"],
-        "VLAN": lambda: ["private"],
-        "PublicNetwork": lambda: [],
-        "SrvMgmtGroup": lambda: [],
-        "KeyStore": lambda: [],
-    }
-    if name in dynamic:
-        return dynamic[name]()
-    if name in STATIC_LISTS:
-        return list(STATIC_LISTS[name])
-    known = sorted([*dynamic, *STATIC_LISTS])
-    raise UsageError(f"unknown list {name!r}; known lists: {', '.join(known)}")
 
 
 @COMMON.method("listMethods", "read", "The names of the methods this object offers.", returns="array")
@@ -100,4 +59,4 @@ def get_path(ctx: Context, obj: Any) -> list[str]:
     returns="array",
 )
 def get_list_values(ctx: Context, obj: Any, list_name: str) -> list[Any]:
-    return list_values(ctx, list_name)
+    return list_values(ctx.cluster, list_name)
