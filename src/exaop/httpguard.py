@@ -5,15 +5,24 @@ leaves out:
 
 * **Size limits before any work**: the request line and the whole head (request line and
   headers) are counted as the bytes arrive, before the parser buffers them; over the limit
-  the client gets 414 or 431 and the connection closes. Nothing reaches the application.
+  the client gets 414 or 431 and the connection closes. A request's bytes that are neither
+  head nor body (chunk framing, trailers) are bounded too, and nothing is read past the end
+  of a request until it is answered. Nothing reaches the application.
 * **Read timeouts**: a request's head must arrive within ``header_timeout`` of its first
-  byte (or of the connection), its body within ``body_timeout`` of the head; an idle
-  keep-alive connection closes after ``keepalive_timeout``. A client that slow is cut off.
-* **A connection cap that keeps the door open**: beyond ``max_connections`` a new
+  byte (or of the connection, TLS handshake included), its body within ``body_timeout`` of
+  the head; an idle keep-alive connection closes after ``keepalive_timeout``. A client that
+  slow is cut off.
+* **A connection cap that keeps the door open**: every connection counts from the moment
+  it is accepted (TLS is set up by this protocol, so a handshake under way counts, and a
+  connection being closed counts until it is gone). Beyond ``max_connections`` a new
   connection makes room by closing the connection that has waited longest without a
-  request in progress (idle, or still sending its head) — a flood of half-sent requests
-  pushes out itself, not an administrator who just connected. Only when every connection
-  has a request in progress is the new one refused, with 503.
+  request in progress (idle, still sending its head, in its handshake, closing) — a flood
+  of half-sent requests pushes out itself, not an administrator who just connected. Only
+  when every connection has a request in progress is the new one refused.
+* **An answer before the body** (a refusal: 401, 413, 429) says ``connection: close``; the
+  rest of the body is read and dropped, unparsed, up to ``max_drain`` bytes for ``linger``
+  seconds, so that a client which sends its whole body before reading gets the answer
+  instead of a reset.
 
 Timeouts are checked by one sweep a second over the connections, so a request costs no
 timer of its own; and a small answer leaves in one write instead of uvicorn's two (head,
@@ -23,19 +32,21 @@ then body), a system call fewer per request.
 from __future__ import annotations
 
 import asyncio
+import asyncio.sslproto
 import contextlib
 import logging
 import resource
+import ssl
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 log = logging.getLogger("exaop.http")
 
-#: file descriptors kept out of the connection budget (the store, logs, TLS handshakes under way)
+#: file descriptors kept out of the connection budget (the store, logs, the listening sockets)
 FD_RESERVE = 256
 
 
@@ -44,10 +55,12 @@ class Limits:
     max_request_line: int = 8 * 1024
     max_head: int = 32 * 1024  # request line and all headers
     max_headers: int = 100
-    header_timeout: float = 10.0
+    max_overhead: int = 64 * 1024  # bytes of a request that are neither head nor body (chunk framing, trailers)
+    header_timeout: float = 10.0  # also the time a TLS handshake may take
     body_timeout: float = 20.0
     keepalive_timeout: float = 15.0
-    handshake_timeout: float = 10.0  # TLS
+    linger: float = 5.0  # reading the rest of a refused body, or waiting for a close to finish
+    max_drain: int = 2 * 1024 * 1024  # bytes of a refused body read and dropped before the connection is cut
     max_connections: int = 2048
 
 
@@ -68,10 +81,11 @@ class _Refuse(Exception):
 
 
 # connection phases
-_HEAD = 0  # waiting for or reading a request's head: evictable
+_HEAD = 0  # in its TLS handshake, or waiting for or reading a request's head: evictable
 _BUSY = 1  # a request is in the application: not evictable
 _IDLE = 2  # keep-alive, between requests: evictable
-_DRAIN = 3  # answered before its body was all in (a refusal): the rest is read and dropped; evictable
+_DRAIN = 3  # answered before its body was all in: the rest is read unparsed and dropped; evictable
+_CLOSING = 4  # closed by us, not yet gone (a TLS close waits for the peer): evictable
 
 
 class ConnectionBook:
@@ -127,13 +141,14 @@ class ConnectionBook:
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         self.now = loop.time()
         lim = self.limits
-        # oldest first: stop at the first that is still within its time
+        limits = {_HEAD: lim.header_timeout, _IDLE: lim.keepalive_timeout, _DRAIN: lim.linger, _CLOSING: lim.linger}
+        shortest = min(limits.values())
+        # oldest first: stop at the first that is still within the shortest time
         expired = []
-        for conn in self.waiting:  # a head, or the rest of a refused body, gets header_timeout
-            limit = lim.keepalive_timeout if conn.phase == _IDLE else lim.header_timeout
-            if self.now - conn.since < min(lim.keepalive_timeout, lim.header_timeout):
+        for conn in self.waiting:
+            if self.now - conn.since < shortest:
                 break
-            if self.now - conn.since >= limit:
+            if self.now - conn.since >= limits[conn.phase]:
                 expired.append(conn)
         for conn in self.busy:
             if conn.reading_body and self.now - conn.since >= lim.body_timeout:
@@ -153,17 +168,22 @@ class OneWrite:
     system call, one packet) instead of two. A ``100 Continue`` goes at once; anything else
     the cycle asks of the transport passes through, the held head first where it matters."""
 
-    __slots__ = ("_transport", "_held", "_started")
+    __slots__ = ("_transport", "_held", "_started", "_protocol")
     JOIN_MAX = 64 * 1024  # a larger first part goes in a write of its own, not copied
 
-    def __init__(self, transport: asyncio.Transport) -> None:
+    def __init__(self, transport: asyncio.Transport, protocol: GuardedProtocol | None = None) -> None:
         self._transport = transport
         self._held: bytes | None = None
         self._started = False
+        self._protocol = protocol
 
     def write(self, data: bytes) -> None:
         if not self._started and not data.startswith(b"HTTP/1.1 100 "):
             self._started = True
+            if self._protocol is not None and self._protocol.reading_body and b"\r\nconnection: close\r\n" not in data:
+                # answered before the body is in: the rest of it will be dropped unparsed, so
+                # this connection cannot carry another request; the client must know
+                data = data[:-2] + b"connection: close\r\n\r\n"
             self._held = data
             return
         held = self._held
@@ -192,32 +212,88 @@ class OneWrite:
         return getattr(self._transport, name)
 
 
-def guarded_protocol(book: ConnectionBook) -> type[GuardedProtocol]:
-    """The protocol class uvicorn is given (``Config(http=...)``), bound to ``book``."""
-    return type("BoundGuardedProtocol", (GuardedProtocol,), {"book": book})
+def _ssl_protocol(loop: asyncio.AbstractEventLoop) -> Any:
+    """The event loop's own TLS layer class: uvloop's for a uvloop loop, asyncio's otherwise
+    (the class each uses for create_server(ssl=...) and start_tls)."""
+    try:
+        import uvloop
+        import uvloop.loop
+    except ImportError:
+        return asyncio.sslproto.SSLProtocol
+    if isinstance(loop, uvloop.Loop):
+        return uvloop.loop.SSLProtocol  # type: ignore[attr-defined]
+    return asyncio.sslproto.SSLProtocol
+
+
+def guarded_protocol(book: ConnectionBook, tls: ssl.SSLContext | None = None) -> type[GuardedProtocol]:
+    """The protocol class uvicorn is given (``Config(http=...)``), bound to ``book``; with
+    ``tls`` it speaks HTTPS (uvicorn is then given no SSL of its own: see the class)."""
+    return type("BoundGuardedProtocol", (GuardedProtocol,), {"book": book, "tls": tls})
 
 
 class GuardedProtocol(HttpToolsProtocol):
-    book: ConnectionBook
+    book: ClassVar[ConnectionBook]
+    #: TLS is set up here (the event loop's own TLS layer, put between the TCP connection and
+    #: this protocol when it is accepted), not by the server: a server's TLS hands a
+    #: connection to its protocol only once the handshake is done, so a client that never
+    #: finishes one would hold a descriptor nobody counts
+    tls: ClassVar[ssl.SSLContext | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.phase = _HEAD
         self.since = 0.0
         self.reading_body = False
+        self._tcp: asyncio.Transport | None = None  # the accepted connection (TLS runs on top of it)
         self._head_bytes = 0
         self._tail = b""
         self._header_count = 0
+        self._fed = 0  # bytes given to the parser since the head, and of those the body's:
+        self._body_seen = 0  # the difference is framing and trailers, which the parser buffers
+        self._drained = 0
         self._closed = False
         self._refusal: tuple[int, str] | None = None  # why a parser callback stopped the parse
 
     # -- the connection ------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        if self._tcp is not None:  # called again, by the TLS layer, once its handshake is done
+            if self._closed:
+                transport.abort()
+                return
+            super().connection_made(transport)
+            return
+        self._tcp = transport
         if not self.book.admit(self):
-            log.warning("refusing a connection from %s: %d connections are all busy", self.client, len(self.book))
-            self._answer(503, "too many connections with requests in progress; try again shortly")
+            log.warning("refusing a connection: %d connections all have a request in progress", len(self.book))
+            if self.tls is None:
+                super().connection_made(transport)
+                self._answer(503, "too many connections with requests in progress; try again shortly")
+            else:
+                transport.abort()  # nothing can be said before a handshake
+            return
+        if self.tls is None:
+            super().connection_made(transport)
+            return
+        # TLS in between, before a byte is read (so the client's hello reaches it): its
+        # handshake counts as this connection's, and it calls connection_made again when done
+        self.transport = transport  # the TCP connection, until then (drop() and time_out() cut it)
+        handshake: asyncio.Future[None] = self.loop.create_future()
+        handshake.add_done_callback(self._handshake_done)
+        lim = self.book.limits
+        tls_layer = _ssl_protocol(self.loop)(
+            self.loop, self, self.tls, handshake, server_side=True, call_connection_made=True,
+            ssl_handshake_timeout=lim.header_timeout, ssl_shutdown_timeout=lim.linger,
+        )  # fmt: skip
+        transport.set_protocol(tls_layer)
+        tls_layer.connection_made(transport)
+
+    def _handshake_done(self, handshake: asyncio.Future[None]) -> None:
+        if handshake.cancelled() or handshake.exception() is not None:
+            # the TLS layer closes the TCP connection; this one no longer counts
+            log.debug("TLS handshake failed: %s", None if handshake.cancelled() else handshake.exception())
+            self._closed = True
+            self.book.remove(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
@@ -225,23 +301,26 @@ class GuardedProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def drop(self) -> None:
-        """Make room for a newer connection: close this one (it has no request in progress)."""
+        """Make room for a newer connection: cut this one (it has no request in progress)."""
         self._close(abort=True)
 
     def time_out(self) -> None:
-        """Too slow, or idle too long. Aborted, not closed: a TLS close waits for the peer's
-        close_notify (up to 30 s), and a client this slow would hold its descriptor that long."""
+        """Too slow, idle too long, or a close that did not finish: cut off at once."""
         self._close(abort=True)
 
     def _close(self, abort: bool) -> None:
-        self._closed = True
-        self.book.remove(self)
         if self.cycle is not None and not self.cycle.response_complete:
             self.cycle.disconnected = True  # an application still reading the body gets a disconnect
             self.cycle.message_event.set()
         if abort:
+            self._closed = True
+            self.book.remove(self)
             self.transport.abort()
-        else:
+        elif not self._closed:
+            # a TLS close waits for the peer's close_notify: the connection stays counted
+            # (and evictable) until it is gone, and is cut off after `linger`
+            self._closed = True
+            self.book.set_phase(self, _CLOSING)
             self.transport.close()
 
     def _answer(self, status: int, text: str) -> None:
@@ -263,9 +342,15 @@ class GuardedProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._closed:
             return
-        if self.phase is _HEAD or self.phase is _IDLE:  # a head is (or may be) coming
-            lim = self.book.limits
-            if self.phase == _IDLE:
+        lim = self.book.limits
+        phase = self.phase
+        if phase is _DRAIN:  # the rest of a body nobody wants: dropped unparsed
+            self._drained += len(data)
+            if self._drained > lim.max_drain:
+                self._close(abort=True)
+            return
+        if phase is _HEAD or phase is _IDLE:  # a head is (or may be) coming
+            if phase is _IDLE:
                 self.book.set_phase(self, _HEAD)  # the head timeout runs from the first byte
             # count the head's bytes as they come, before the parser buffers them; a chunk
             # may hold the body too, so near the limit only the bytes up to the head's end count
@@ -279,12 +364,18 @@ class GuardedProtocol(HttpToolsProtocol):
                     return
             self._head_bytes = counted
             self._tail = data[-3:]
+        elif self.reading_body:
+            self._fed += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._answer(400, "protocol upgrades are not offered here")
+            return
         except httptools.HttpParserError:
             self._answer(*(self._refusal or (400, "invalid HTTP request")))
+            return
+        if self.reading_body and self._fed - self._body_seen > lim.max_overhead:
+            self._answer(431, f"over {lim.max_overhead} bytes of chunk framing and trailers")
 
     def _refuse(self, status: int, text: str) -> None:
         """From a parser callback: stop parsing, answer ``status``."""
@@ -314,13 +405,14 @@ class GuardedProtocol(HttpToolsProtocol):
             return
         self.book.set_phase(self, _BUSY)
         self.reading_body = True
-        self._head_bytes = 0
+        self._head_bytes = self._fed = self._body_seen = 0
         self._tail = b""
         super().on_headers_complete()
         if self.cycle is not None:  # made just now (its task starts on the next turn of the loop)
-            self.cycle.transport = OneWrite(self.transport)  # type: ignore[assignment]
+            self.cycle.transport = OneWrite(self.transport, self)  # type: ignore[assignment]
 
     def on_body(self, body: bytes) -> None:
+        self._body_seen += len(body)
         if self.cycle is not None:
             super().on_body(body)
 
@@ -328,9 +420,11 @@ class GuardedProtocol(HttpToolsProtocol):
         self.reading_body = False
         if self.cycle is None:
             return
-        if self.phase == _DRAIN and not self._closed:
-            self.book.set_phase(self, _IDLE)  # the rest of a refused body is in
         super().on_message_complete()
+        if not self.cycle.response_complete:
+            # nothing more is read until this request is answered: a pipelined head (or a
+            # flood pretending to be one) waits in the kernel, not in the parser's buffers
+            self.flow.pause_reading()
 
     def on_response_complete(self) -> None:
         # as uvicorn's, but the sweep closes idle connections: no keep-alive timer per request
@@ -340,10 +434,13 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         self.flow.resume_reading()
+        if self.reading_body:
+            # answered before the body was all in (a refusal, said with connection: close):
+            # the rest is read and dropped, unparsed, until the client closes or `linger` ends
+            self.book.set_phase(self, _DRAIN)
+            return
         if self.pipeline:
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
         elif not self._closed:
-            # answered before the body was all in (a refusal): the rest is read and dropped,
-            # and a client that does not send it is not worth keeping a connection for
-            self.book.set_phase(self, _DRAIN if self.reading_body else _IDLE)
+            self.book.set_phase(self, _IDLE)

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -65,13 +66,11 @@ class _Server(uvicorn.Server):
 
     #: called first when the server stops (the control plane answers calls waiting for a state)
     before_shutdown: Callable[[], None] | None = None
-    #: how long a TLS handshake may take before the connection is dropped
-    handshake_timeout: float = 10.0
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """uvicorn's startup for a host and port, with a TLS handshake timeout (uvicorn offers
-        none, and asyncio's 60 s lets a client that never finishes a handshake hold a
-        descriptor for a minute). An address in use raises OSError for the caller to report."""
+        """uvicorn's startup for a host and port, except that an address in use raises OSError
+        for the caller to report (uvicorn exits the process). TLS is the protocol's own
+        (httpguard), so that a handshake under way is a connection the server counts."""
         config = self.config  # loaded, with self.lifespan, by uvicorn's _serve
 
         def create_protocol(_loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Protocol:
@@ -79,9 +78,8 @@ class _Server(uvicorn.Server):
                 config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=_loop
             )
 
-        extra = {"ssl_handshake_timeout": self.handshake_timeout} if config.ssl else {}
         server = await asyncio.get_running_loop().create_server(
-            create_protocol, host=config.host, port=config.port, ssl=config.ssl, backlog=config.backlog, **extra
+            create_protocol, host=config.host, port=config.port, backlog=config.backlog
         )
         self.servers = [server]
         self.started = True
@@ -130,36 +128,41 @@ class ControlPlane:
         self._started = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _tls(self) -> ssl.SSLContext | None:
+        o = self.opts
+        if o.http:
+            return None
+        if o.cert or o.key:
+            if not (o.cert and o.key):
+                raise ValueError("--cert and --key go together")
+            cert, key = o.cert, o.key
+        else:
+            base = o.state_dir if o.state_dir is not None else Path(".")
+            cert, key = ensure_self_signed(Path(base) / "tls", o.host)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(str(cert), str(key))
+        return ctx
+
     def _config(self) -> uvicorn.Config:
         o = self.opts
-        kwargs: dict[str, object] = {}
-        if not o.http:
-            if o.cert or o.key:
-                if not (o.cert and o.key):
-                    raise ValueError("--cert and --key go together")
-                cert, key = o.cert, o.key
-            else:
-                base = o.state_dir if o.state_dir is not None else Path(".")
-                cert, key = ensure_self_signed(Path(base) / "tls", o.host)
-            kwargs.update(ssl_certfile=str(cert), ssl_keyfile=str(key))
         return uvicorn.Config(
             self.app,
             host=o.host,
             port=o.port,
-            http=guarded_protocol(self.connections),  # idle keep-alive timeouts are its sweep's
+            # the guard: limits, timeouts, the connection cap, and TLS (idle timeouts are its sweep's)
+            http=guarded_protocol(self.connections, self._tls()),
             loop="uvloop" if _have_uvloop() else "asyncio",
             lifespan="off",
             access_log=False,
             proxy_headers=False,  # a client's X-Forwarded-For must not choose whose failed logins count
             log_level=o.log_level,
             timeout_graceful_shutdown=3,
-            **kwargs,  # type: ignore[arg-type]
         )
 
     async def run(self, on_ready: object = None) -> None:
         """Serve until SIGTERM/SIGINT, stop() or a halt of the license server."""
         server = _Server(self._config())
-        server.handshake_timeout = self.opts.limits.handshake_timeout
         server.before_shutdown = lambda: self.runtime.release_waiters(
             "EXAoperation is shutting down before this call could be answered; what it started goes on "
             "once EXAoperation is back"

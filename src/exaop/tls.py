@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import secrets
 import socket
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def issue(directory: Path, names: list[str], now: dt.datetime | None = None, day
     now = now or dt.datetime.now(dt.UTC)
     start, end = now - dt.timedelta(minutes=5), now + dt.timedelta(days=days)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"exaop local CA for {names[0]}"),
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"exaop local CA {secrets.token_hex(4)}"),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "exaop")])  # fmt: skip
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca = (
@@ -101,7 +102,7 @@ def issue(directory: Path, names: list[str], now: dt.datetime | None = None, day
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0]),
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0][:64]),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "exaop")])  # fmt: skip
     leaf = (
         _builder(subject, ca_name, key.public_key(), start, end)

@@ -18,6 +18,7 @@ from xmlrpc.client import Fault, ProtocolError
 
 import pytest
 
+from exaop.httpguard import Limits
 from tests.serverproc import ADMIN_PASSWORD, TLS, ServerProcess
 
 
@@ -118,17 +119,18 @@ def test_head_line_and_field_limits_answer_before_any_work(server: ServerProcess
 
 def test_a_body_is_read_only_for_a_client_that_logged_in(server_factory) -> None:  # type: ignore[no-untyped-def]
     srv = server_factory(extra=["--header-timeout", "1"])
-    # 1 MB announced and never sent: without credentials the answer comes at once, and the
-    # body it no longer wants is not waited for longer than a head would be
+    # 1 MB announced and never sent: without credentials the answer comes at once, says it
+    # closes the connection, and the body it no longer wants is waited for a few seconds at most
     with contextlib.closing(connect(srv)) as s:
         s.sendall(b"POST /cluster1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" + b"<" * 1000)
-        s.settimeout(10)
+        s.settimeout(20)
         t0 = time.monotonic()
-        assert status(s.recv(65536)) == 401 and time.monotonic() - t0 < 5
+        answer = s.recv(65536)
+        assert status(answer) == 401 and b"connection: close" in answer.lower() and time.monotonic() - t0 < 5
         with contextlib.suppress(OSError):
             while s.recv(65536):
                 pass
-        assert time.monotonic() - t0 < 5
+        assert time.monotonic() - t0 < Limits.linger + 3
     # a body sent in full after a refusal is read and dropped: the connection serves the next call
     with contextlib.closing(connect(srv)) as s:
         s.sendall(call("admin", "wrong", close=False) + call("admin", ADMIN_PASSWORD))
@@ -152,6 +154,64 @@ def test_expect_100_continue_is_answered_before_the_body(server: ServerProcess) 
         while chunk := s.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 200 ") and b"n0011" in answer
+
+
+def stream(s: socket.socket, chunk: bytes, seconds: float = 15) -> float:
+    """Send ``chunk`` every 10 ms until the server cuts the connection; how long that took
+    (``seconds`` if it never did)."""
+    t0 = time.monotonic()
+    with contextlib.suppress(OSError):
+        while time.monotonic() - t0 < seconds:
+            s.sendall(chunk)
+            time.sleep(0.01)  # a steady sender, not a CPU race: what matters is what the server keeps
+        return seconds
+    return time.monotonic() - t0
+
+
+def test_bytes_after_an_answer_are_bounded_too(server_factory) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory()
+    srv.proxy().getNodeList()
+    before = rss_peak_kib(srv)
+    # a refused chunked body whose trailer never ends: dropped unparsed, and cut off
+    with contextlib.closing(connect(srv)) as s:
+        s.sendall(b"POST /cluster1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        assert status(s.recv(65536)) == 401
+        assert stream(s, b"0\r\nX-T: " + b"a" * 65536) < 5  # cut at max_drain
+    # a pipelined head that never ends while the first request is being answered: 431, and
+    # the TLS close that follows drops what still comes, for `linger` seconds at most
+    with contextlib.closing(connect(srv)) as s:
+        s.settimeout(10)
+        s.sendall(call("admin", "wrong", close=False) + b"POST /cluster1 HTTP/1.1\r\nX-Big: ")
+        assert stream(s, b"b" * 65536) < Limits.linger + 4
+    assert rss_peak_kib(srv) - before < 30_000, rss_peak_kib(srv) - before
+    assert srv.proxy().getNodeList()
+
+
+def test_a_flood_of_unfinished_tls_handshakes_does_not_lock_out_an_administrator(server_factory) -> None:  # type: ignore[no-untyped-def]
+    srv = server_factory(extra=["--max-connections", "64"])
+    assert srv.proc is not None
+    admin = srv.proxy()
+    flood = [socket.create_connection(("127.0.0.1", srv.port), timeout=10) for _ in range(300)]  # no hello
+    try:
+        assert admin.getNodeList() == ["n0011", "n0012", "n0013", "n0014"]
+        fds = len(list(Path(f"/proc/{srv.proc.pid}/fd").iterdir()))
+        assert fds < 64 + 64, fds  # the handshakes under way count: the oldest made room
+    finally:
+        for s in flood:
+            s.close()
+
+
+def test_a_failed_login_while_the_store_is_locked_is_still_a_401(server: ServerProcess) -> None:
+    import sqlite3
+
+    lock = sqlite3.connect(server.state_dir / "exaop.sqlite", isolation_level=None, timeout=1)
+    lock.execute("BEGIN IMMEDIATE")  # another process holds the database
+    try:
+        assert status(exchange(server, call("nobody", "wrong"))) == 401
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert server.proxy().getNodeList()
 
 
 # -- 2: failed logins are throttled; a logged-in administrator is not ----------------------------------

@@ -132,3 +132,46 @@ def test_a_client_address_has_few_checks_in_flight() -> None:
     with pytest.raises(LoginRefused) as refused:
         g.admit("10.0.0.1")
     assert refused.value.status == 429
+
+
+def test_checks_wait_in_order_of_trust_and_a_full_queue_turns_away_the_least_trusted() -> None:
+    import asyncio
+
+    from exaop.rpc.auth import CheckQueue
+
+    async def main() -> list[str]:
+        q = CheckQueue(slots=1, capacity=3)
+        order: list[str] = []
+        await q.acquire(2)  # a check under way
+
+        async def wait(name: str, rank: int) -> None:
+            try:
+                await q.acquire(rank)
+            except LoginRefused as e:
+                order.append(f"{name} refused {e.status}")
+                return
+            order.append(name)
+            q.release()
+
+        tasks = [asyncio.create_task(wait(n, r)) for n, r in (("suspect1", 2), ("suspect2", 2), ("clean", 1))]
+        await asyncio.sleep(0)
+        tasks.append(asyncio.create_task(wait("known", 0)))  # the queue is full: suspect2 makes room
+        await asyncio.sleep(0)
+        tasks.append(asyncio.create_task(wait("suspect3", 2)))  # full, and ranks worst: refused itself
+        await asyncio.sleep(0)
+        q.release()
+        await asyncio.gather(*tasks)
+        return order
+
+    assert asyncio.run(main()) == ["suspect2 refused 503", "suspect3 refused 503", "known", "clean", "suspect1"]
+
+
+def test_an_address_that_logged_in_before_ranks_first_then_clean_ones() -> None:
+    g, _, clock = guard()
+    a = g.admit("10.0.0.1")
+    assert g.rank(a) == 1
+    g.failed("10.0.0.1", a, "x")
+    assert g.rank(a) == 2
+    g.succeeded(a)
+    assert g.rank(a) == 0
+    clock.t += 1

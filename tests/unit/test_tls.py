@@ -156,3 +156,11 @@ def test_a_missing_ca_file_or_a_foreign_key_means_a_new_certificate(tmp_path: Pa
     )
     ensure_self_signed(tmp_path, "127.0.0.1")
     assert fingerprints(tmp_path) != before
+
+
+def test_long_host_names_fit_a_certificate(tmp_path: Path) -> None:
+    host = "control-plane.prod.datacenter-west.example.com." + "x" * 30  # over X.509's 64 for a common name
+    issue(tmp_path, [host, "localhost"])
+    leaf, ca = certs(tmp_path / "cert.pem")
+    assert ext(leaf, x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)[0] == host
+    assert len(ca.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value) <= 64

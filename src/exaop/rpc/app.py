@@ -70,8 +70,16 @@ class XmlRpcApp:
         self._login_flush: Any = None  # the timer that logs the minutes of failed logins
 
     def _log_login(self, text: str) -> None:
+        """A line about failed logins: logged now, saved just after the answer (a store that
+        cannot save must not turn a 401 into a 500)."""
         self.runtime.cluster.log("Authentication", "", "Warning", text)
-        self.runtime.commit()
+        asyncio.get_running_loop().call_soon(self._save_quietly)
+
+    def _save_quietly(self) -> None:
+        try:
+            self.runtime.commit()
+        except Exception:  # kept in memory: the next change saves it
+            log.exception("saving the log of failed logins failed")
 
     def _logins_to_log(self) -> None:
         """Failed logins are logged a line per address and minute: make sure each minute is."""

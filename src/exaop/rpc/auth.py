@@ -26,6 +26,7 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import heapq
 import ipaddress
 import secrets
 import time
@@ -85,6 +86,7 @@ class _Address:
     locked_until: float = 0.0
     lockouts: int = 0
     in_flight: int = 0
+    succeeded: bool = False  # a login from here succeeded since the server started
     # what the current minute's log line will say
     window_start: float = 0.0
     window_failed: int = 0
@@ -167,6 +169,14 @@ class LoginGuard:
     def succeeded(self, a: _Address) -> None:
         a.failures = 0
         a.lockouts = 0
+        a.succeeded = True
+
+    def rank(self, a: _Address) -> int:
+        """Whose check comes first: 0 an address that logged in before, 1 one with no recent
+        failure, 2 the rest."""
+        if a.succeeded and not a.failures:
+            return 0
+        return 1 if not a.failures or self._clock() - a.last_failure > self.FORGET else 2
 
     def _count(self, key: str, a: _Address, now: float, refused: bool, login: str = "") -> None:
         if now - a.window_start >= self.WINDOW:
@@ -211,6 +221,55 @@ class LoginGuard:
         return pending
 
 
+class CheckQueue:
+    """The argon2 checks, ``slots`` at a time, in order of trust rather than of arrival: an
+    address that logged in before first, then addresses with no recent failure, then the
+    rest (each rank first come, first served). When ``capacity`` checks wait, a newcomer
+    turns away the least trusted, newest waiter if it ranks better, else it is turned away
+    itself (503) — many addresses failing cannot keep a clean one from logging in."""
+
+    def __init__(self, slots: int, capacity: int) -> None:
+        self._free = slots
+        self.capacity = capacity
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # a heap of (rank, seq, future)
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    async def acquire(self, rank: int) -> None:
+        if self._free and not self._waiting:
+            self._free -= 1
+            return
+        self._seq += 1
+        entry = (rank, self._seq, asyncio.get_running_loop().create_future())
+        if len(self._waiting) >= self.capacity:
+            worst = max(self._waiting)
+            if worst[:2] < entry[:2]:
+                raise LoginRefused(503, 1.0, "too many logins are being checked; try again shortly")
+            self._waiting.remove(worst)
+            heapq.heapify(self._waiting)
+            worst[2].set_exception(LoginRefused(503, 1.0, "too many logins are being checked; try again shortly"))
+        heapq.heappush(self._waiting, entry)
+        try:
+            await entry[2]
+        except asyncio.CancelledError:
+            if entry in self._waiting:
+                self._waiting.remove(entry)
+                heapq.heapify(self._waiting)
+            elif entry[2].done() and not entry[2].cancelled() and entry[2].exception() is None:
+                self.release()  # the slot was handed over just as this waiter went away
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _, _, fut = heapq.heappop(self._waiting)
+            if not fut.done():
+                fut.set_result(None)  # the slot passes to it
+                return
+        self._free += 1
+
+
 class Authenticator:
     def __init__(
         self, cluster: Cluster, max_parallel_checks: int = 1, log: Callable[[str], None] | None = None
@@ -220,11 +279,10 @@ class Authenticator:
         within ~120 MB whatever arrives, for ~20 % fewer checks a second than two."""
         self.cluster = cluster
         self.guard = LoginGuard(log or (lambda text: cluster.log("Authentication", "", "Warning", text)))
-        self._waiting_checks = 0
         self._mac = hashlib.blake2b(key=secrets.token_bytes(32), digest_size=32)  # keyed: a MAC
         self._cache: OrderedDict[bytes, tuple[int, str, str]] = OrderedDict()
         self._checking: dict[bytes, asyncio.Future[None]] = {}
-        self._checks = asyncio.Semaphore(max_parallel_checks)
+        self._checks = CheckQueue(max_parallel_checks, MAX_WAITING_CHECKS)
         self._dummy_hash = ""
 
     def _digest(self, header: bytes) -> bytes:
@@ -274,17 +332,13 @@ class Authenticator:
             if user is not None:
                 return user
             address = self.guard.admit(key)  # it failed: this one counts on its own
-        if self._waiting_checks >= MAX_WAITING_CHECKS:
-            raise LoginRefused(503, 1.0, "too many logins are being checked; try again shortly")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._checking.setdefault(digest, done)
         address.in_flight += 1
-        self._waiting_checks += 1
         try:
-            user = await self._check(digest, *creds)
+            user = await self._check(digest, *creds, rank=self.guard.rank(address))
         finally:
             address.in_flight -= 1
-            self._waiting_checks -= 1
             if self._checking.get(digest) is done:
                 del self._checking[digest]
             done.set_result(None)
@@ -294,9 +348,10 @@ class Authenticator:
         self.guard.succeeded(address)
         return user
 
-    async def _check(self, digest: bytes, login: str, password: str) -> User | None:
+    async def _check(self, digest: bytes, login: str, password: str, rank: int) -> User | None:
         user = self.cluster.users.by_login.get(login)
-        async with self._checks:
+        await self._checks.acquire(rank)
+        try:
             if user is None:
                 # spend the same time as for a real user, so logins cannot be probed by timing
                 await asyncio.to_thread(lambda: check_password(self._dummy(), password))
@@ -304,6 +359,8 @@ class Authenticator:
             else:
                 version = user.password_version
                 ok = await asyncio.to_thread(user.verify, password) and user.password_version == version
+        finally:
+            self._checks.release()
         if not ok or user is None:
             return None
         self._cache[digest] = (user.uid, user.login, user.password_hash)
