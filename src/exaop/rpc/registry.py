@@ -87,9 +87,14 @@ def _param_types(hint: Any) -> tuple[type, ...]:
     return ()
 
 
-@dataclass
+#: every published object kind by its name (EXAoperation's service name: NodeCluster, Storage ...)
+ALL_TYPES: dict[str, ObjectType] = {}
+
+
+@dataclass(eq=False)
 class ObjectType:
-    """One kind of published object (cluster, storage, database...)."""
+    """One kind of published object (cluster, storage, database...), named as EXAoperation's
+    reference names the service."""
 
     name: str
     methods: dict[str, Method] = field(default_factory=dict)
@@ -97,6 +102,11 @@ class ObjectType:
     child: Callable[[Context, Any, str], tuple[ObjectType, Any] | None] | None = None
     #: (ctx, obj) -> child names, for listObjects
     children: Callable[[Context, Any], list[str]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.name != "common":  # the shared introspection methods are not an object kind
+            assert self.name not in ALL_TYPES, f"object type {self.name} declared twice"
+            ALL_TYPES[self.name] = self
 
     def method(
         self,

@@ -9,6 +9,7 @@ ordinary methods on the returned object type.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,13 @@ from exaop.rpc.registry import ObjectType
 #: the object type of every configurable kind, by kind: how children are found on the wire
 TYPES: dict[str, ObjectType] = {}
 OK = "OK"
+
+
+def _declared_in(fn: Callable[..., Any], depth: int = 2) -> Callable[..., Any]:
+    """Name the module that declared the kind as the handler's home (tools/api_coverage.py
+    shows it), not this one that makes the handler."""
+    fn.__module__ = sys._getframe(depth).f_globals.get("__name__", fn.__module__)
+    return fn
 
 
 def fields_help(schema: Schema, *, creating: bool) -> str:
@@ -42,24 +50,23 @@ def configurable_type(
     """The object type of ``cls``: getProperties, the edit method ``edit`` (None: none), and
     the configurable objects below it as children."""
     t = ObjectType(name)
+
+    def get_properties(ctx: Context, obj: Configurable) -> dict[str, Any]:
+        return obj.properties()
+
+    def edit_fn(ctx: Context, obj: Configurable, values: dict) -> list[str]:
+        return obj.edit(values)
+
     t.method("getProperties", "read", read_help or f"This {cls.TITLE}'s settings as a dictionary; passwords "
-             "show as ******** when set.", returns="struct")(_get_properties)  # fmt: skip
+             "show as ******** when set.", returns="struct")(_declared_in(get_properties))  # fmt: skip
     if edit:
         t.method(edit, permission, f"Change this {cls.TITLE}'s settings: a dictionary with any of these fields, "
                  f"checked together before anything changes. Returns the names of the fields that changed.\n\n"
-                 + fields_help(cls.SCHEMA, creating=False), returns="array")(_edit)  # fmt: skip
+                 + fields_help(cls.SCHEMA, creating=False), returns="array")(_declared_in(edit_fn))  # fmt: skip
     t.child = child_of
     t.children = lambda ctx, obj: [o.name for o in ctx.cluster.children_of(obj)]
     TYPES[cls.kind] = t
     return t
-
-
-def _get_properties(ctx: Context, obj: Configurable) -> dict[str, Any]:
-    return obj.properties()
-
-
-def _edit(ctx: Context, obj: Configurable, values: dict) -> list[str]:
-    return obj.edit(values)
 
 
 def add_method(
@@ -79,7 +86,9 @@ def add_method(
         return returns(ctx.cluster.add_object(cls, values, parent(obj)))
 
     text = intro or f"Add a {cls.TITLE}. Returns the new object's name."
-    on.method(name, permission, f"{text}\n\nFields (a dictionary):\n{fields_help(cls.SCHEMA, creating=True)}")(add)
+    on.method(name, permission, f"{text}\n\nFields (a dictionary):\n{fields_help(cls.SCHEMA, creating=True)}")(
+        _declared_in(add)
+    )
 
 
 def delete_sub_object(
@@ -105,4 +114,4 @@ def delete_sub_object(
 
     on.method("deleteSubObject", permission, "Delete the object of that name below this one, with its "
               "settings and whatever is below it" + (f" ({what})" if what else "") + ". Refused while "
-              "something still uses it.")(delete)  # fmt: skip
+              "something still uses it.")(_declared_in(delete))  # fmt: skip
