@@ -30,6 +30,8 @@ def _serve(args: argparse.Namespace) -> int:
         speed=args.speed,
         profile=Path(args.profile) if args.profile else None,
         log_level=args.log_level,
+        metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
         limits=Limits(
             max_connections=args.max_connections,
             header_timeout=args.header_timeout,
@@ -153,7 +155,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated seconds per real second (default 1; 60 = a minute per second; 0 = manual)",
     )
     s.add_argument("--profile", help="TOML cluster profile for a new state dir (default: built-in)")
-    s.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error", "critical"])
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error", "critical"],
+                   help="what the server logs on stderr: info (default) every call that may change something and "
+                   "every failed login; debug every call; warning only problems")  # fmt: skip
+    s.add_argument("--log-format", default="text", choices=["text", "json"],
+                   help="text lines (default) or one JSON object per line")  # fmt: skip
+    s.add_argument("--metrics-port", type=int, default=0, metavar="PORT",
+                   help="also serve /metrics (Prometheus) without credentials on this port (default: none; "
+                   "/metrics on the main port needs a login)")  # fmt: skip
+    s.add_argument("--metrics-host", default="127.0.0.1", metavar="ADDRESS",
+                   help="address of --metrics-port (default 127.0.0.1)")
     s.add_argument("--max-connections", type=int, default=Limits.max_connections, metavar="N",
                    help=f"open connections at most (default {Limits.max_connections}, and what the file-descriptor "
                    "limit allows); beyond, the longest-waiting connection without a request in progress is closed")
@@ -186,8 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from exaop.monitor import configure_logging
+
+        configure_logging(args.log_level, args.log_format)
+    else:
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return int(args.func(args) or 0)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import signal
@@ -40,8 +41,12 @@ class ServeOptions:
     key: Path | None = None
     speed: float = 1.0
     profile: Path | Profile | None = None
-    log_level: str = "warning"
+    log_level: str = "info"
     limits: Limits = field(default_factory=Limits)
+    #: a second port that serves /metrics without credentials (0: none; /metrics on the main
+    #: port always needs a login)
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
 
 
 class _Server(uvicorn.Server):
@@ -120,8 +125,9 @@ class ControlPlane:
                 f"{given_by} is ignored: admin's password is set only when a state dir is created; to reset it, "
                 f"stop the server and run: exaop admin reset-password --state-dir {opts.state_dir}"
             )
-        self.app = XmlRpcApp(self.runtime)
         self.connections = ConnectionBook(opts.limits)
+        self.app = XmlRpcApp(self.runtime, self.connections)
+        self.metrics_url = ""
         self.url = ""
         self.halt_reason = ""
         self._server: uvicorn.Server | None = None
@@ -156,7 +162,7 @@ class ControlPlane:
             lifespan="off",
             access_log=False,
             proxy_headers=False,  # a client's X-Forwarded-For must not choose whose failed logins count
-            log_level=o.log_level,
+            log_config=None,  # the log is configured once, by exaop (monitor.configure_logging)
             timeout_graceful_shutdown=3,
         )
 
@@ -175,6 +181,12 @@ class ControlPlane:
             loop.call_later(0.05, setattr, server, "should_exit", True)
 
         self.runtime.on_halt = halt
+        self.app.collector.loop = loop  # scrapes from the metrics port's thread read the model here
+        if self.opts.http and not _loopback(self.opts.host):
+            log.warning(
+                "serving plain HTTP on %s: passwords cross the network in clear text; use HTTPS (the default) "
+                "unless a TLS proxy in front of it is the only way in", self.opts.host,
+            )  # fmt: skip
         task = asyncio.create_task(server.serve())
         while not server.started and not task.done():
             await asyncio.sleep(0.005)
@@ -183,14 +195,31 @@ class ControlPlane:
             host = self.opts.host if ":" not in self.opts.host else f"[{self.opts.host}]"
             self.url = f"{'http' if self.opts.http else 'https'}://{host}:{sock[1]}/{self.runtime.cluster.name}"
             self.runtime.commit()  # arm the timer on this loop
+            if self.opts.metrics_port:
+                self._serve_metrics()
             self._started.set()
             if callable(on_ready):
                 on_ready(self.url)
         try:
             await task
         finally:
+            httpd = getattr(self, "_metrics_httpd", None)
+            if httpd is not None:
+                httpd.shutdown()
+                httpd.server_close()
             self.runtime.close()
             self._started.set()
+
+    def _serve_metrics(self) -> None:
+        """/metrics without credentials on its own port (prometheus_client's server, a thread)."""
+        from prometheus_client import start_http_server
+
+        o = self.opts
+        httpd, _ = start_http_server(o.metrics_port, addr=o.metrics_host, registry=self.app.metrics)
+        self._metrics_httpd = httpd
+        host = o.metrics_host if ":" not in o.metrics_host else f"[{o.metrics_host}]"
+        self.metrics_url = f"http://{host}:{httpd.server_address[1]}/metrics"
+        log.info("metrics without credentials on %s", self.metrics_url)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -223,6 +252,15 @@ class ControlPlane:
         self.stop()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def run_event_loop(coro: Coroutine[Any, Any, T]) -> T:

@@ -91,7 +91,7 @@ def test_a_start_says_what_it_repaired_and_nothing_otherwise(tmp_path: Path) -> 
     assert srv.proxy().startupNode("n0012") == "OK"
     srv.proxy("/cluster1/simulation").advanceClock(300)
     srv.stop()
-    assert srv.output == [line for line in srv.output if line.startswith("exaop listening on ")]
+    assert not [line for line in srv.output if "note:" in line or "repaired" in line]  # nothing to repair
     conn = sqlite3.connect(state / "exaop.sqlite")
     with conn:  # the machine lost its power while the control plane was down
         conn.execute("UPDATE sim_hardware SET powered=0 WHERE node='n0012'")

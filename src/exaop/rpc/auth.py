@@ -117,6 +117,7 @@ class LoginGuard:
         self._log = log
         self._clock = clock
         self._addresses: OrderedDict[str, _Address] = OrderedDict()
+        self.failed_total = 0  # since the server started (the metrics show it)
 
     def _get(self, key: str) -> _Address:
         a = self._addresses.get(key)
@@ -152,6 +153,7 @@ class LoginGuard:
         """A check failed: after a few, the address waits longer before each next attempt,
         then it is refused for a while."""
         now = self._clock()
+        self.failed_total += 1
         if now - a.last_failure > self.FORGET:
             a.failures = 0
         a.failures += 1

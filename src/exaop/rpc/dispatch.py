@@ -39,6 +39,9 @@ class Dispatcher:
     def __init__(self, runtime: Runtime, root: ObjectType) -> None:
         self.runtime = runtime
         self.root = root
+        #: the method the last call() resolved (None: it resolved none); read right after call(),
+        #: before anything is awaited, it is that call's
+        self.last: Method | None = None
         self._splits: dict[tuple[str, str], tuple[list[str], list[str], str]] = {}
 
     def _split(self, url_path: str, method_name: str) -> tuple[list[str], list[str], str]:
@@ -82,7 +85,9 @@ class Dispatcher:
         An async method's coroutine is returned unawaited (the caller awaits it), so that the
         usual, synchronous method costs no coroutine of its own.
         """
+        self.last = None
         ctx, obj, method = self.resolve(url_path, method_name, user)
+        self.last = method
         self.runtime.cluster.users.authorize(user, ctx.path, method.permission, method.name)
         method.check_args(args)
         return method.fn(ctx, obj, *args)
