@@ -18,17 +18,19 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from exaop.engine.drivers import SimulatedDriver
 from exaop.engine.profile import default_profile
+from exaop.model import backups
 from exaop.model.cluster import Cluster
 from exaop.model.errors import DomainError
 from tests.unit.modelkit import DB_NODES, T0
+from tests.unit.test_model_database_rules import check_nodes, check_volume_usage
 
 ALL_NODES = ["n0010", *DB_NODES]
 DB_STATES = {"none", "setup", "starting", "running", "stopping"}
 OPERATION_BY_STATE = {
     "none": {"None"},
     "setup": {"None"},
-    "starting": {"Startup"},
-    "running": {"None", "Backup"},
+    "starting": {"Startup", "Restore"},
+    "running": {"None", "Backup", "Restore", "Shrink"},
     "stopping": {"Shutdown", "Restart", "Force shutdown"},
 }
 
@@ -112,6 +114,51 @@ class ClusterMachine(RuleBasedStateMachine):
     def db_backup(self, level: int, volume: str) -> None:
         self.attempt(self.c.databases["exa_db1"].start_backup, volume, level, "1w")
 
+    @rule()
+    def db_start_maintenance(self) -> None:
+        self.attempt(self.c.databases["exa_db1"].start, True)
+
+    @rule(pick=st.integers(0, 5), kind=st.sampled_from(["blocking", "nonblocking", "virtual access", "other"]))
+    def db_restore(self, pick: int, kind: str) -> None:
+        items = backups.listing(self.c, "exa_db1", True, True)
+        ident = items[pick % len(items)]["id"] if items else "1 exa_db1/id_1/level_0/node_0/backup_x exa_db1"
+        self.attempt(self.c.databases["exa_db1"].start_restore, ident, kind)
+
+    @rule(size=st.sampled_from([1, 180, 200, 224.5, 300]))
+    def db_shrink(self, size: float) -> None:
+        self.attempt(self.c.databases["exa_db1"].start_shrink, size)
+
+    @rule()
+    def db_abort_shrink(self) -> None:
+        self.attempt(self.c.databases["exa_db1"].abort_shrink)
+
+    @rule(level=st.integers(0, 2), hour=st.sampled_from(["*", "*/2", "3"]))
+    def db_schedule(self, level: int, hour: str) -> None:
+        entries = [{"volume": "v0001", "level": level, "expire": "2h", "minute": "*/30", "hour": hour}]
+        self.attempt(backups.set_schedule, self.c, self.c.databases["exa_db1"], entries)
+
+    @rule(pick=st.integers(0, 5))
+    def delete_backup(self, pick: int) -> None:
+        items = backups.listing(self.c, "exa_db1", True, True)
+        if items:
+            self.attempt(backups.delete_backups, self.c, [items[pick % len(items)]["id"]], "admin")
+        self.attempt(backups.delete_unusable, self.c, None, "admin")
+
+    @rule(pick=st.integers(0, 5), when=st.sampled_from([0, 1, 10**10]))
+    def change_expiration(self, pick: int, when: int) -> None:
+        items = backups.listing(self.c, "exa_db1", True, True)
+        if items:
+            item = items[pick % len(items)]
+            self.attempt(backups.change_expiration, self.c, item["volume"], item["expire_alterable"].split()[1], when)
+
+    @rule(node=st.sampled_from(DB_NODES), action=st.sampled_from(["nodes_list_deactivate", "nodes_list_reactivate"]))
+    def db_edit_nodes(self, node: str, action: str) -> None:
+        self.attempt(self.c.databases["exa_db1"].configure, {action: [node]})
+
+    @rule()
+    def db_enlarge(self) -> None:
+        self.attempt(self.c.databases["exa_db1"].enlarge, 1)
+
     @rule(node=st.sampled_from(["", "n0010", "n0011", "n0012", "n0013"]))
     def restart_exaoperation(self, node: str) -> None:
         self.attempt(self.c.restart_exaoperation, node)
@@ -160,6 +207,11 @@ class ClusterMachine(RuleBasedStateMachine):
             assert not set(sets["active"]) & set(sets["reserve"])
 
     @invariant()
+    def volumes_and_database_nodes_add_up(self) -> None:
+        check_volume_usage(self.c)
+        check_nodes(self.c)
+
+    @invariant()
     def storage_online_means_its_nodes_run_or_a_loss_was_logged(self) -> None:
         c = self.c
         if not c.storage.online:
@@ -201,9 +253,9 @@ class ClusterMachine(RuleBasedStateMachine):
         if c.storage.state in ("starting", "stopping"):
             assert c.storage.deadline is not None
         for db in c.databases.values():
-            if db.state in ("starting", "stopping") or db.operation == "Backup":
+            if db.state in ("starting", "stopping") or db.operation != "None":
                 assert db.deadline is not None, (db.state, db.operation)
-            if db.state == "running" and not db.connectible:
+            if db.state == "running" and not db.connectible and not db.maintenance:
                 assert db.deadline is not None
         due = c.next_deadline()
         assert due is None or due > c.now or due == c.now  # nothing overdue is left behind
