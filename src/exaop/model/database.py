@@ -1091,6 +1091,10 @@ def delete_database(cluster: Cluster, db: Database) -> None:
     if vol is not None:
         vol.release(f"db:{db.name}")
     backups.drop_schedule(cluster, db.name)
+    for svc in cluster.logservices.values():  # their settings name only databases that exist
+        if db.name in svc.exasolution_systems:
+            svc.exasolution_systems = [d for d in svc.exasolution_systems if d != db.name]
+            svc.changed()
     db.set_deadline(None)
     del cluster.databases[db.name]
     cluster.forget(db)
