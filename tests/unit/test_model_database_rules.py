@@ -29,6 +29,17 @@ def snapshot(c: Cluster) -> dict[tuple[str, str], dict[str, Any]]:
     return {(e.kind, e.key): copy.deepcopy(e.record()) for e in c.all_entities()}
 
 
+def rebuilt(old: Cluster) -> Cluster:
+    """What `exaop serve` does after kill -9: the cluster again from its records, same drivers;
+    it must be the same cluster."""
+    before = snapshot(old)
+    new = Cluster.from_records(old.profile, old.now, [(k, key, rec) for (k, key), rec in before.items()],
+                               old.drivers)  # fmt: skip
+    new.rng, new.logbook = old.rng, old.logbook
+    assert snapshot(new) == before, "a record does not carry everything the object needs"
+    return new
+
+
 def check_volume_usage(c: Cluster) -> None:
     """What each volume counts as used is exactly the databases' data and the backups on it."""
     for vid, vol in c.volumes.items():
@@ -199,13 +210,7 @@ class DatabaseMachine(RuleBasedStateMachine):
 
     @rule()
     def reload(self) -> None:
-        old = self.c
-        before = snapshot(old)
-        new = Cluster.from_records(old.profile, old.now, [(k, key, rec) for (k, key), rec in before.items()],
-                                   old.drivers)  # fmt: skip
-        new.rng, new.logbook = old.rng, old.logbook
-        assert snapshot(new) == before, "a record does not carry everything the object needs"
-        self.c = new
+        self.c = rebuilt(self.c)
 
     # -- invariants ------------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ step rebuilds the cluster from its records, as `exaop serve` does after a crash.
 
 from __future__ import annotations
 
-import copy
 import random
 from typing import Any
 
@@ -18,11 +17,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from exaop.engine.drivers import SimulatedDriver
 from exaop.engine.profile import default_profile
-from exaop.model import backups
 from exaop.model.cluster import Cluster
 from exaop.model.errors import DomainError
 from tests.unit.modelkit import DB_NODES, T0
-from tests.unit.test_model_database_rules import check_nodes, check_volume_usage
+from tests.unit.test_model_database_rules import check_nodes, check_volume_usage, rebuilt, snapshot
 
 ALL_NODES = ["n0010", *DB_NODES]
 DB_STATES = {"none", "setup", "starting", "running", "stopping"}
@@ -33,10 +31,6 @@ OPERATION_BY_STATE = {
     "running": {"None", "Backup", "Restore", "Shrink"},
     "stopping": {"Shutdown", "Restart", "Force shutdown"},
 }
-
-
-def snapshot(c: Cluster) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(e.kind, e.key): copy.deepcopy(e.record()) for e in c.all_entities()}
 
 
 class ClusterMachine(RuleBasedStateMachine):
@@ -114,51 +108,6 @@ class ClusterMachine(RuleBasedStateMachine):
     def db_backup(self, level: int, volume: str) -> None:
         self.attempt(self.c.databases["exa_db1"].start_backup, volume, level, "1w")
 
-    @rule()
-    def db_start_maintenance(self) -> None:
-        self.attempt(self.c.databases["exa_db1"].start, True)
-
-    @rule(pick=st.integers(0, 5), kind=st.sampled_from(["blocking", "nonblocking", "virtual access", "other"]))
-    def db_restore(self, pick: int, kind: str) -> None:
-        items = backups.listing(self.c, "exa_db1", True, True)
-        ident = items[pick % len(items)]["id"] if items else "1 exa_db1/id_1/level_0/node_0/backup_x exa_db1"
-        self.attempt(self.c.databases["exa_db1"].start_restore, ident, kind)
-
-    @rule(size=st.sampled_from([1, 180, 200, 224.5, 300]))
-    def db_shrink(self, size: float) -> None:
-        self.attempt(self.c.databases["exa_db1"].start_shrink, size)
-
-    @rule()
-    def db_abort_shrink(self) -> None:
-        self.attempt(self.c.databases["exa_db1"].abort_shrink)
-
-    @rule(level=st.integers(0, 2), hour=st.sampled_from(["*", "*/2", "3"]))
-    def db_schedule(self, level: int, hour: str) -> None:
-        entries = [{"volume": "v0001", "level": level, "expire": "2h", "minute": "*/30", "hour": hour}]
-        self.attempt(backups.set_schedule, self.c, self.c.databases["exa_db1"], entries)
-
-    @rule(pick=st.integers(0, 5))
-    def delete_backup(self, pick: int) -> None:
-        items = backups.listing(self.c, "exa_db1", True, True)
-        if items:
-            self.attempt(backups.delete_backups, self.c, [items[pick % len(items)]["id"]], "admin")
-        self.attempt(backups.delete_unusable, self.c, None, "admin")
-
-    @rule(pick=st.integers(0, 5), when=st.sampled_from([0, 1, 10**10]))
-    def change_expiration(self, pick: int, when: int) -> None:
-        items = backups.listing(self.c, "exa_db1", True, True)
-        if items:
-            item = items[pick % len(items)]
-            self.attempt(backups.change_expiration, self.c, item["volume"], item["expire_alterable"].split()[1], when)
-
-    @rule(node=st.sampled_from(DB_NODES), action=st.sampled_from(["nodes_list_deactivate", "nodes_list_reactivate"]))
-    def db_edit_nodes(self, node: str, action: str) -> None:
-        self.attempt(self.c.databases["exa_db1"].configure, {action: [node]})
-
-    @rule()
-    def db_enlarge(self) -> None:
-        self.attempt(self.c.databases["exa_db1"].enlarge, 1)
-
     @rule(node=st.sampled_from(["", "n0010", "n0011", "n0012", "n0013"]))
     def restart_exaoperation(self, node: str) -> None:
         self.attempt(self.c.restart_exaoperation, node)
@@ -175,14 +124,7 @@ class ClusterMachine(RuleBasedStateMachine):
     def reload(self) -> None:
         """What `exaop serve` does after kill -9: rebuild from the records, same drivers."""
         old = self.c
-        before = snapshot(old)
-        new = Cluster.from_records(
-            old.profile, old.now, [(k, key, rec) for (k, key), rec in before.items()], old.drivers
-        )
-        new.rng = old.rng
-        new.logbook = old.logbook
-        assert snapshot(new) == before, "a record does not carry everything the object needs"
-        self.c = new
+        self.c = new = rebuilt(old)
         if old.halt_reason or not new.nodes[new.master.node].online:
             new.boot_license_server()  # the next `exaop serve` starts on the license server
 
