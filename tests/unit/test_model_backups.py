@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from exaop.model import backups
+from exaop.model.cluster import Cluster
 from exaop.model.errors import UsageError
 from tests.unit.modelkit import DB_NODES, T0, Sim, without_jitter
 
@@ -381,3 +382,15 @@ def test_a_crash_mid_restore_leaves_the_restore_incomplete_until_restored_again(
     db.start_restore(ident, "blocking")
     s.advance(100 + 900 + 5)
     assert db.connectible and db.restore_incomplete == "" and db.errors == []
+
+
+def test_firings_missed_while_exaoperation_was_down_are_not_made_up_for() -> None:
+    s = running()
+    backups.set_schedule(s.c, s.db, [{"volume": "v0001", "level": 0, "minute": "0"}])
+    records = [(e.kind, e.key, e.record()) for e in s.c.all_entities()]
+    later = s.now + 3 * 86400 + 1800  # the server comes back three days later
+    c = Cluster.from_records(s.c.profile, later, records, s.c.drivers)
+    c.advance(later)
+    assert backups.all_backups(c) == [] and c.databases["exa_db1"].operation == "None"
+    sched = backups.schedule_of(c, "exa_db1")
+    assert sched is not None and sched.deadline == (later // 3600 + 1) * 3600

@@ -560,7 +560,11 @@ class BackupSchedule(Entity):
     def from_record(cls, cluster: Cluster, key: str, rec: dict[str, Any]) -> BackupSchedule:
         s = cls(cluster, key)
         s.entries = [Entry(**e) for e in rec.get("entries", [])]
-        s.restore_deadline(rec.get("deadline"))
+        deadline = rec.get("deadline")
+        if deadline is not None and deadline < cluster.now:
+            s.rearm()  # EXAoperation was down when it was due: like cron, it does not make up for it
+        else:
+            s.restore_deadline(deadline)
         return s
 
     def upcoming(self, after: float, until: float, limit: int) -> list[tuple[float, Entry]]:
