@@ -244,7 +244,7 @@ def test_database_lifecycle_and_refusals(server: ServerProcess) -> None:
 def test_force_shutdown_ends_a_backup(server: ServerProcess) -> None:
     all_up(server)
     db = server.proxy("/cluster1/db_exa_db1")
-    db.backupDatabase("v0001", 1, "3d 12h")
+    db.backupDatabase("v0001", 0, "3d 12h")
     assert db.forceShutdownDatabase() == "OK"
     assert (db.getDatabaseState(), db.getDatabaseOperation()) == ("stopping", "Force shutdown")
     advance(server, 10)
@@ -263,21 +263,6 @@ def test_backup_argument_refusals(server: ServerProcess) -> None:
     assert usage(db.backupDatabase, "v0001", 12, "1w") == "backup level must be a whole number from 0 to 9"
     assert usage(db.backupDatabase, "v0001", 0, "someday").startswith("expire must be a duration")
     assert db.getDatabaseOperation() == "None"
-
-
-def test_add_and_create_a_database(server: ServerProcess) -> None:
-    c = server.proxy()
-    name = c.addDatabase(
-        {"database_name": "db2", "clients_port_number": 8564, "nodes_list": ["n0011"], "nodes_number": 1,
-         "data_volume": "v0000"}
-    )  # fmt: skip
-    assert name == "db_db2"
-    assert c.getDatabaseList() == ["db2", "exa_db1"]
-    db2 = server.proxy("/cluster1/db_db2")
-    assert db2.getDatabaseState() == "none"
-    assert usage(db2.startDatabase) == "database db2 does not exist yet; call createDatabase first"
-    assert db2.createDatabase() == "OK"
-    assert c.db_db2.getDatabaseState() == "setup"
 
 
 # -- injected faults ---------------------------------------------------------------------------
@@ -307,26 +292,6 @@ def test_power_fail(server: ServerProcess) -> None:
     assert any(e["node"] == "n0012" and e["message"].startswith("power on of n0012 failed") for e in errors)
     assert sim.clearFaults() == ["power_fail n0012"]
     assert c.startupNode("n0012") == "OK"
-
-
-def test_crash_fails_the_database_on_the_node(server: ServerProcess) -> None:
-    all_up(server)
-    sim = server.proxy("/cluster1/simulation")
-    db = server.proxy("/cluster1/db_exa_db1")
-    assert sim.injectFault("n0013", "crash") == "n0013 crashed"
-    assert server.proxy().getNodeState("n0013")["status"] == "Crashed"
-    assert (db.getDatabaseState(), db.getDatabaseOperation(), db.getDatabaseConnectionState()) == (
-        "setup", "None", "No"
-    )  # fmt: skip
-    assert db.getCurrentErrors() == ["database exa_db1 failed: node n0013 crashed"]
-    assert db.getDatabaseInfo()["info"] == "database exa_db1 failed: node n0013 crashed"
-    assert server.proxy("/cluster1/storage").serviceIsOnline() is True  # degraded, with a warning
-    warnings = [e["message"] for e in tagged(server, "t") if e["priority"] == "Warning"]
-    assert "EXAStorage lost a node: node n0013 crashed; running degraded" in warnings
-    # the reserve node takes the crashed node's place on the next start
-    start_database(server)
-    assert db.getDatabaseNodes() == {"active": ["n0011", "n0012", "n0014"], "failed": ["n0013"], "reserve": []}
-    assert usage(sim.injectFault, "n0010", "crash").startswith("n0010 runs EXAoperation")
 
 
 def test_start_fail(server: ServerProcess) -> None:

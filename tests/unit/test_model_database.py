@@ -23,13 +23,18 @@ def ready() -> Sim:
 
 
 def new_db(s: Sim, name: str = "db2", port: int = 8564):  # type: ignore[no-untyped-def]
+    """A second database, on a data volume of its own (added here when there is none free)."""
+    free = [v for v, vol in s.c.volumes.items() if vol.type == "Data" and not vol.owner
+            and v not in {d.volume for d in s.c.databases.values()}]  # fmt: skip
+    vid = free[0] if free else s.c.add_volume("Data", 100, ["n0011", "n0012"]).vid
     return s.c.add_database(
         {
             "database_name": name,
             "clients_port_number": port,
             "nodes_list": ["n0011", "n0012"],
             "nodes_number": 2,
-            "data_volume": "v0000",
+            "data_volume": vid,
+            "memory_usage": 4,
         }
     )
 
@@ -50,7 +55,7 @@ def test_add_database_refusals() -> None:
     s = Sim()
     new_db(s)
     assert refusal(new_db, s) == "database db2 already exists"
-    assert refusal(new_db, s, "db3", 8563) == "port 8563 is already used by database exa_db1"
+    assert refusal(new_db, s, "db3", 8563) == "clients_port_number 8563 is already used by database exa_db1"
     assert "database_name 'bad name'" in refusal(new_db, s, "bad name", 8565)
     assert refusal(s.c.add_database, {"database_name": "db4"}).startswith("missing required field(s)")
     assert refusal(s.c.add_database, ["x"]) == "addDatabase takes a dictionary of fields"
@@ -123,7 +128,7 @@ def test_stop_only_when_running_and_idle() -> None:
     assert refusal(db.start) == "database exa_db1 is shutting down; start it once it is in setup"
     s.advance(40)
     assert (db.state, db.operation) == ("setup", "None")
-    assert db.active == [] and db.failed == []
+    assert db.active == ["n0011", "n0012", "n0013"] and db.failed == []
     assert "Database exa_db1 is shut down" in s.messages()
 
 
@@ -145,8 +150,8 @@ def test_backup_is_an_operation_that_refuses_stop_and_restart() -> None:
     s.advance(599)
     assert db.operation == "Backup"
     s.advance(1)
-    assert db.operation == "None" and len(db.backups) == 1
-    assert "Backup of exa_db1 (level 0) to v0001 finished" in s.messages()
+    assert db.operation == "None" and len(s.c.table("backup")) == 1
+    assert "Backup of exa_db1 (level 0) to v0001 finished: exa_db1/id_1/level_0, 180.000 GiB" in s.messages()
     db.stop()
 
 
@@ -157,7 +162,9 @@ def test_backup_is_an_operation_that_refuses_stop_and_restart() -> None:
         (("v0000", 0, "1w"), "volume v0000 is a Data volume; backups go to an Archive volume"),
         (("v0001", 10, "1w"), "backup level must be a whole number from 0 to 9"),
         (("v0001", True, "1w"), "backup level must be a whole number from 0 to 9"),
-        (("v0001", 1, "soon"), "expire must be a duration such as '1w', '3d 12h' or '30m'"),
+        (("v0001", 1, "soon"), "expire must be a duration such as '1w', '3d 12h' or '30m' ('' for never)"),
+        (("v0001", 1, "1w"), "a level 1 backup of exa_db1 builds on a usable backup of a lower level on v0001, "
+         "and there is none; make a level 0 backup first"),
     ],
 )
 def test_backup_argument_refusals(args: tuple, reason: str) -> None:
@@ -171,11 +178,14 @@ def test_abort_backup() -> None:
     s = ready()
     s.db_running()
     assert refusal(s.db.abort_backup) == "database exa_db1 has no backup running"
-    s.db.start_backup("v0001", 1, "3d 12h")
+    s.db.start_backup("v0001", 0, "3d 12h")
+    assert s.c.volumes["v0001"].usage == {"backup:1": 180.0}
     s.db.abort_backup()
     assert s.db.operation == "None"
+    assert s.c.volumes["v0001"].usage == {}  # its space is free again
     s.settle("database_backup")
-    assert s.db.backups == []
+    assert s.c.table("backup") == {}
+    assert "Backup of exa_db1 aborted" in s.messages(priority="Warning")
 
 
 def test_force_shutdown_aborts_a_backup() -> None:
@@ -190,7 +200,8 @@ def test_force_shutdown_aborts_a_backup() -> None:
     s.advance(5)
     assert (db.state, db.operation) == ("setup", "None")
     s.settle("database_backup")
-    assert db.backups == [] and db.state == "setup"
+    assert s.c.table("backup") == {} and db.state == "setup"
+    assert s.c.volumes["v0001"].usage == {}
 
 
 def test_force_shutdown_during_a_start() -> None:
@@ -245,8 +256,10 @@ def test_unknown_database_for_a_fault() -> None:
 
 
 @pytest.mark.parametrize("when", ["starting", "running", "backup"])
-def test_a_node_crash_fails_its_databases(when: str) -> None:
-    s = ready()
+def test_a_node_crash_without_a_running_reserve_fails_its_database(when: str) -> None:
+    s = Sim()
+    s.boot("n0011", "n0012", "n0013")  # the reserve node n0014 is down: nothing can take n0012's place
+    s.storage_online(["n0014"])
     s.db.start()
     if when != "starting":
         s.settle("database_start")
@@ -256,10 +269,13 @@ def test_a_node_crash_fails_its_databases(when: str) -> None:
     s.node("n0012").crash()
     db = s.db
     assert (db.state, db.operation, db.connectible) == ("setup", "None", False)
-    assert db.errors == ["database exa_db1 failed: node n0012 crashed"]
+    assert db.errors == [
+        "database exa_db1 failed: node n0012 crashed and no reserve node is running to take its place"
+    ]
     assert db.errors[0] in s.messages(priority="Error")
+    assert db.temp_volume == "" and sorted(s.c.volumes) == ["v0000", "v0001"]
     s.settle("database_backup")
-    assert db.state == "setup" and db.backups == []
+    assert db.state == "setup" and s.c.table("backup") == {} and s.c.volumes["v0001"].usage == {}
 
 
 def test_a_reserve_node_crash_leaves_the_database_running() -> None:
@@ -281,11 +297,11 @@ def test_a_running_database_keeps_its_nodes() -> None:
 def test_edit_only_while_stopped() -> None:
     s = ready()
     assert s.db.configure({"database_comment": "hello"}) == ["database_comment"]
+    assert refusal(s.db.configure, {"memory_usage": "lots"}) == "memory_usage must be a whole number, got a string"
     s.db_running()
     assert refusal(s.db.configure, {"database_comment": "x"}) == (
         "database exa_db1 must be stopped to be edited (state running)"
     )
-    assert "memory_usage must be of type int" in refusal(s.db.configure, {"memory_usage": "lots"})
 
 
 def test_info_has_the_keys_clients_read() -> None:

@@ -8,7 +8,6 @@ step rebuilds the cluster from its records, as `exaop serve` does after a crash.
 
 from __future__ import annotations
 
-import copy
 import random
 from typing import Any
 
@@ -21,20 +20,17 @@ from exaop.engine.profile import default_profile
 from exaop.model.cluster import Cluster
 from exaop.model.errors import DomainError
 from tests.unit.modelkit import DB_NODES, T0
+from tests.unit.test_model_database_rules import check_nodes, check_volume_usage, rebuilt, snapshot
 
 ALL_NODES = ["n0010", *DB_NODES]
 DB_STATES = {"none", "setup", "starting", "running", "stopping"}
 OPERATION_BY_STATE = {
     "none": {"None"},
     "setup": {"None"},
-    "starting": {"Startup"},
-    "running": {"None", "Backup"},
+    "starting": {"Startup", "Restore"},
+    "running": {"None", "Backup", "Restore", "Shrink"},
     "stopping": {"Shutdown", "Restart", "Force shutdown"},
 }
-
-
-def snapshot(c: Cluster) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(e.kind, e.key): copy.deepcopy(e.record()) for e in c.all_entities()}
 
 
 class ClusterMachine(RuleBasedStateMachine):
@@ -128,14 +124,7 @@ class ClusterMachine(RuleBasedStateMachine):
     def reload(self) -> None:
         """What `exaop serve` does after kill -9: rebuild from the records, same drivers."""
         old = self.c
-        before = snapshot(old)
-        new = Cluster.from_records(
-            old.profile, old.now, [(k, key, rec) for (k, key), rec in before.items()], old.drivers
-        )
-        new.rng = old.rng
-        new.logbook = old.logbook
-        assert snapshot(new) == before, "a record does not carry everything the object needs"
-        self.c = new
+        self.c = new = rebuilt(old)
         if old.halt_reason or not new.nodes[new.master.node].online:
             new.boot_license_server()  # the next `exaop serve` starts on the license server
 
@@ -158,6 +147,11 @@ class ClusterMachine(RuleBasedStateMachine):
                 assert not down, f"{db.name} is {db.state} on {down}, which are not running"
             sets = db.node_sets()
             assert not set(sets["active"]) & set(sets["reserve"])
+
+    @invariant()
+    def volumes_and_database_nodes_add_up(self) -> None:
+        check_volume_usage(self.c)
+        check_nodes(self.c)
 
     @invariant()
     def storage_online_means_its_nodes_run_or_a_loss_was_logged(self) -> None:
@@ -201,9 +195,9 @@ class ClusterMachine(RuleBasedStateMachine):
         if c.storage.state in ("starting", "stopping"):
             assert c.storage.deadline is not None
         for db in c.databases.values():
-            if db.state in ("starting", "stopping") or db.operation == "Backup":
+            if db.state in ("starting", "stopping") or db.operation != "None":
                 assert db.deadline is not None, (db.state, db.operation)
-            if db.state == "running" and not db.connectible:
+            if db.state == "running" and not db.connectible and not db.maintenance:
                 assert db.deadline is not None
         due = c.next_deadline()
         assert due is None or due > c.now or due == c.now  # nothing overdue is left behind

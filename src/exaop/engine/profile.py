@@ -25,6 +25,8 @@ DURATION_NAMES = (
     "database_stop",
     "database_force_stop",
     "database_backup",
+    "database_restore",
+    "database_shrink",
     "exaoperation_restart",
 )
 
@@ -235,6 +237,9 @@ def _check_objects(
             whole(f"databases.{db_name}.active", db.get("active", len(nodes)), 1, len(nodes))
         if db.get("volume") and db["volume"] not in data_volumes:
             raise ProfileError(f"databases.{db_name}: volume {db['volume']} is not a Data volume")
+        data = db.get("data_gib", 0)
+        if isinstance(data, bool) or not isinstance(data, int | float) or data < 0:
+            raise ProfileError(f"databases.{db_name}.data_gib must be a number of GiB, at least 0, got {data!r}")
     unique("databases", [db["name"] for db in databases])
 
     for ls in logservices:

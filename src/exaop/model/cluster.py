@@ -11,7 +11,8 @@ from exaop.model import kinds as _kinds  # noqa: F401 - registers every configur
 from exaop.model import node as node_states
 from exaop.model.base import Entity, Timeline
 from exaop.model.configurable import KINDS, Configurable
-from exaop.model.database import Database, new_database
+from exaop.model.database import ENTITY_KINDS as DATABASE_KINDS
+from exaop.model.database import Database, database_at, database_from_profile, delete_database, new_database
 from exaop.model.errors import NotFound, UsageError
 from exaop.model.logs import LogBook, LogService, new_logservice
 from exaop.model.node import Node
@@ -126,15 +127,7 @@ class Cluster:
             vol.nodes = list(v.get("nodes", c.database_node_names()))
             c._add(vol)
         for d in profile.databases:
-            db = Database(c, d["name"])
-            db.port = d.get("port", 8563)
-            db.version = d.get("version", c.version)
-            db.nodes_list = list(d.get("nodes", c.database_node_names()))
-            db.nodes_number = d.get("active", len(db.nodes_list))
-            db.volume = d.get("volume", "")
-            db.memory_gib = d.get("memory_gib", 16)
-            db.state = "setup" if d.get("created", True) else "none"
-            c._add(db)
+            c._add(database_from_profile(c, d))
         for ls in profile.logservices:
             svc = LogService(c, ls["name"])
             svc.description = ls.get("description", "")
@@ -164,6 +157,7 @@ class Cluster:
             "plugin": Plugin,
         }  # fmt: skip
         factories.update(KINDS)
+        factories.update(DATABASE_KINDS)
         for kind, key, rec in records:
             if kind in factories:
                 c._add(factories[kind].from_record(c, key, rec), dirty=False)
@@ -360,8 +354,7 @@ class Cluster:
         for p in self.plugins.values():
             p.node_gone(node.name)
         for db in self.databases.values():
-            if node.name in db.active:
-                db.fail(reason)
+            db.node_lost(node.name, reason)
         storage_running = self.storage.state == STARTING or self.storage.online
         if storage_running and not node.license_server and node.name not in self.storage.ignored:
             self.storage.fail(reason)
@@ -550,6 +543,9 @@ class Cluster:
         obj = self.object_at(name) if isinstance(name, str) else None
         if obj is not None:
             self.delete_object(obj)
+            return
+        if isinstance(name, str) and name.startswith("db_"):
+            delete_database(self, database_at(self, name))
             return
         if isinstance(name, str) and name in self.logservices:
             svc = self.logservices.pop(name)

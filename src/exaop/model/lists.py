@@ -79,11 +79,6 @@ def _databases(c: Cluster) -> list[str]:
     return sorted(c.databases)
 
 
-@list_of("EXASolutionVersions")
-def _versions(c: Cluster) -> list[str]:
-    return sorted({c.version, *(d.version for d in c.databases.values())})
-
-
 @list_of("Users")
 def _users(c: Cluster) -> list[str]:
     return sorted(c.users.by_login)

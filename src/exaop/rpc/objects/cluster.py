@@ -8,6 +8,7 @@ from typing import Any
 from exaop.model import logs
 from exaop.model.cluster import Cluster
 from exaop.model.configurable import KINDS
+from exaop.model.database import installed_versions
 from exaop.model.errors import NotFound
 from exaop.model.plugins import FUNCTIONS, find_plugin
 from exaop.model.users import ROLES, hash_password
@@ -117,7 +118,7 @@ def get_exasuite_version(ctx: Context, c: Cluster) -> str:
 
 @m("getEXASolutionVersions", "read", "The installed database versions.", returns="array")
 def get_exasolution_versions(ctx: Context, c: Cluster) -> list[str]:
-    return sorted({c.version, *(d.version for d in c.databases.values())})
+    return installed_versions(c)
 
 
 @m("getProperties", "read", "The cluster's settings as a dictionary.", returns="struct")
@@ -152,13 +153,6 @@ def get_database_list(ctx: Context, c: Cluster) -> list[str]:
 @m("getAllDatabases", "read", "The object names of the databases ('db_' + name).", returns="array")
 def get_all_databases(ctx: Context, c: Cluster) -> list[str]:
     return [f"db_{n}" for n in sorted(c.databases)]
-
-
-@m("addDatabase", "operate", "Define a new database from a dictionary (database_name, "
-   "clients_port_number, nodes_list, nodes_number, data_volume, and optional fields); "
-   "returns its object name. Create it with createDatabase on the new object.")  # fmt: skip
-def add_database(ctx: Context, c: Cluster, values: dict) -> str:
-    return f"db_{c.add_database(values).name}"
 
 
 # -- log services -----------------------------------------------------------------------------

@@ -1,0 +1,32 @@
+"""The cluster's database methods (/cluster1): addDatabase, removeDatabase.
+
+A database object itself (/cluster1/db_<name>) is rpc/objects/database.py; getDatabaseList
+and friends are with the cluster's other listings (rpc/objects/cluster.py), deleting a
+database is the cluster's deleteSubObject('db_<name>').
+"""
+
+from __future__ import annotations
+
+from exaop.model.cluster import Cluster
+from exaop.model.database import remove_version
+from exaop.rpc.dispatch import Context
+from exaop.rpc.objects.cluster import CLUSTER
+from exaop.rpc.objects.database import ADD_FIELDS
+from exaop.rpc.objects.kinds import fields_help
+
+m = CLUSTER.method
+
+
+@m("addDatabase", "operate", "Define a new database from a dictionary of its fields; returns its object "
+   "name, 'db_<database_name>'. Nothing is created on disk until createDatabase on the new object. "
+   "Fields:\n" + fields_help(ADD_FIELDS, creating=True))  # fmt: skip
+def add_database(ctx: Context, c: Cluster, values: dict) -> str:
+    return f"db_{c.add_database(values).name}"
+
+
+@m("removeDatabase", "operate", "Remove an installed EXASolution version (see getListValues"
+   "('EXASolutionVersions')): removeDatabase(version). Refused while a database uses it, and for the "
+   "version that came with this EXAoperation.")  # fmt: skip
+def remove_database(ctx: Context, c: Cluster, version: str) -> str:
+    remove_version(c, version)
+    return "OK"
