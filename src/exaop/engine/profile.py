@@ -26,6 +26,10 @@ DURATION_NAMES = (
     "database_force_stop",
     "database_backup",
     "exaoperation_restart",
+    "node_install",
+    "node_wipe",
+    "node_fsck",
+    "software_install",
 )
 
 

@@ -26,7 +26,7 @@ STATIC: dict[str, list[str]] = {
     "EncrTypes": ["none", "aes128", "aes256"],
     "SrvMgmtTypes": ["IPMI", "Redfish", "HP iLO", "Dell iDRAC", "command"],
     "Mtu": ["1500", "9000"],
-    "KeyStoreTypes": ["none"],
+    "KeyStoreTypes": ["none", "PKCS#11"],
     "ScalingGovernor": ["performance", "powersave", "ondemand"],
     "BootInterface": ["eth0", "eth1"],
     "TimeZones": TIME_ZONES,
@@ -81,7 +81,9 @@ def _databases(c: Cluster) -> list[str]:
 
 @list_of("EXASolutionVersions")
 def _versions(c: Cluster) -> list[str]:
-    return sorted({c.version, *(d.version for d in c.databases.values())})
+    from exaop.model.software import installed_versions
+
+    return installed_versions(c)
 
 
 @list_of("Users")
