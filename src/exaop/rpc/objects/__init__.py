@@ -7,7 +7,7 @@ from typing import Any
 from exaop.model.cluster import Cluster
 from exaop.model.errors import NotFound
 from exaop.rpc.dispatch import Context
-from exaop.rpc.objects import network, settings, software  # noqa: F401 - they publish on the cluster
+from exaop.rpc.objects import bucketfs, jdbc, keystore, network, settings, software, srvmgmt  # noqa: F401 - they publish
 from exaop.rpc.objects.cluster import CLUSTER, child_names
 from exaop.rpc.objects.common import COMMON
 from exaop.rpc.objects.database import DATABASE
