@@ -14,8 +14,10 @@ from exaop.rpc.objects.database import DATABASE
 from exaop.rpc.objects.kinds import TYPES
 from exaop.rpc.objects.logservice import LOGSERVICE
 from exaop.rpc.objects.node import NODE
+from exaop.rpc.objects.setup import SETUP, SETUP_COMMAND, SETUP_NODE_NUMBER, SETUP_VALUE
 from exaop.rpc.objects.simulation import SIMULATION
 from exaop.rpc.objects.storage import STORAGE
+from exaop.rpc.objects.support import SUPPORT
 from exaop.rpc.objects.users import USERS
 from exaop.rpc.registry import ObjectType
 
@@ -27,6 +29,10 @@ def _cluster_child(ctx: Context, c: Cluster, name: str) -> tuple[ObjectType, Any
         return USERS, c.users
     if name == "simulation":
         return (SIMULATION, c) if c.simulated else None
+    if name == "support":
+        return SUPPORT, c
+    if name == "setup":
+        return SETUP, c
     if name.startswith("db_"):
         db = c.databases.get(name[3:])
         if db is None:
@@ -43,7 +49,8 @@ def _cluster_child(ctx: Context, c: Cluster, name: str) -> tuple[ObjectType, Any
 CLUSTER.child = _cluster_child
 CLUSTER.children = lambda ctx, c: child_names(c)
 
-for _type in (CLUSTER, STORAGE, DATABASE, NODE, LOGSERVICE, USERS, *TYPES.values()):
+for _type in (CLUSTER, STORAGE, DATABASE, NODE, LOGSERVICE, USERS, SUPPORT, SETUP, SETUP_COMMAND, SETUP_NODE_NUMBER,
+              SETUP_VALUE, *TYPES.values()):  # fmt: skip
     _type.include(COMMON)
 SIMULATION.include(COMMON, permission="manage")  # even what it offers is for Master only
 

@@ -311,6 +311,7 @@ def get_roles_for_object(ctx: Context, c: Cluster, object_name: str, user_id: in
 def child_names(c: Cluster) -> list[str]:
     names = ["storage", "users", *c.nodes, *(f"db_{d}" for d in c.databases), *c.logservices]
     names += [o.name for kind in c.tables if kind in KINDS for o in c.objects(kind)]
+    names += ["support", "setup"]
     if c.simulated:
         names.append("simulation")
     return names
