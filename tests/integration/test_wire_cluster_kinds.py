@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import socket
 import tarfile
 import zipfile
 from pathlib import Path
@@ -177,3 +178,32 @@ def test_cluster_methods_act_on_the_clock(server) -> None:  # type: ignore[no-un
     assert c.restartLicenseServer() == "n0010"
     advance(server, 30)
     assert c.needEXAoperationRestart() is False
+
+
+def test_log_services_forward_new_entries_to_remote_syslog(server) -> None:  # type: ignore[no-untyped-def]
+    c = server.proxy()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket() as tcp:
+        udp.bind(("127.0.0.1", 0))
+        udp.settimeout(10)
+        tcp.bind(("127.0.0.1", 0))
+        tcp.listen()
+        tcp.settimeout(10)
+        udp_port, tcp_port = udp.getsockname()[1], tcp.getsockname()[1]
+        assert c.logservice1.editLogService({"remote_syslog_server": f"127.0.0.1:{udp_port}"}) == \
+            ["remote_syslog_server"]  # fmt: skip
+        c.addLogService({"priority": "Warning", "exaclusteros_services": ["EXAoperation"], "exasolution_systems": [],
+                         "remote_syslog_server": f"127.0.0.1:{tcp_port}", "remote_syslog_protocol": "TCP"})  # fmt: skip
+        assert c.startupNode("n0011") == "OK"  # a Notice: to the UDP server only
+        c.simulation.injectFault("n0013", "power_fail")
+        assert fault(c.startupNode, "n0013")  # an Error entry: to both
+        datagrams = [udp.recv(65536) for _ in range(2)]
+        assert any(b"Node n0011 is booting" in d and d.startswith(b"<133>1 ") for d in datagrams)
+        conn, _ = tcp.accept()
+        with conn:
+            conn.settimeout(10)
+            data = b""
+            while b"power on of n0013 failed" not in data:
+                data += conn.recv(65536)
+        assert data.split(b" ", 1)[1].startswith(b"<131>1 ") and b"Node n0011 is booting" not in data
+    sent = c.support.getSupportData()["remote_syslog"]
+    assert sent[f"127.0.0.1:{tcp_port}/TCP"]["sent"] >= 1 and sent[f"127.0.0.1:{udp_port}/UDP"]["dropped"] == 0

@@ -16,6 +16,7 @@ import tarfile
 import time
 from typing import TYPE_CHECKING, Any
 
+from exaop.model import syslog
 from exaop.model.configurable import Configurable
 from exaop.model.errors import UsageError
 from exaop.model.logs import strtime
@@ -72,6 +73,7 @@ def support_data(cluster: Cluster) -> dict[str, Any]:
         "volumes": sorted(cluster.volumes),
         "databases": {name: db.state for name, db in sorted(cluster.databases.items())},
         "log_entries": len(cluster.logbook.entries),
+        "remote_syslog": syslog.stats(cluster),
     }  # fmt: skip
 
 
