@@ -207,3 +207,16 @@ def test_log_services_forward_new_entries_to_remote_syslog(server) -> None:  # t
         assert data.split(b" ", 1)[1].startswith(b"<131>1 ") and b"Node n0011 is booting" not in data
     sent = c.support.getSupportData()["remote_syslog"]
     assert sent[f"127.0.0.1:{tcp_port}/TCP"]["sent"] >= 1 and sent[f"127.0.0.1:{udp_port}/UDP"]["dropped"] == 0
+
+
+def test_roles_can_be_granted_on_objects_below_objects(server) -> None:  # type: ignore[no-untyped-def]
+    c = server.proxy()
+    uid = c.addUser({"user_login": "bucketeer", "password": "bucket-pw"})
+    assert c.grantRole("bfsdefault/default", uid, "Administrator") == "OK"
+    assert c.getRolesForObject("bfsdefault/default", uid) == [{"user": uid, "role": "Administrator",
+                                                                "default": False}]  # fmt: skip
+    assert fault(c.grantRole, "bfsdefault/nope", uid, "User").faultString.startswith(NOT_FOUND)
+    bucket = server.proxy("/cluster1/bfsdefault/default", "bucketeer", "bucket-pw")
+    assert bucket.editBucketFSBucket({"description": "mine"}) == ["description"]
+    fs = server.proxy("/cluster1/bfsdefault", "bucketeer", "bucket-pw")
+    assert fault(fs.editBucketFS, {"description": "not mine"}).faultString.startswith("Forbidden: user bucketeer")

@@ -213,9 +213,15 @@ def _object_path(c: Cluster, name: str) -> list[str]:
     if name in ("", c.name, "/" + c.name):
         return [c.name]
     name = name.strip("/").removeprefix(c.name + "/")
-    if name in child_names(c):
-        return [c.name, name]
-    raise NotFound(f"Object {name} not found in /{c.name}")
+    first, *deeper = name.split("/")
+    if first not in child_names(c):
+        raise NotFound(f"Object {name} not found in /{c.name}")
+    parent = first
+    for part in deeper:  # objects below objects: a bucket of a BucketFS (bfsdefault/default) ...
+        if c.object_at(part, parent) is None:
+            raise NotFound(f"Object {name} not found in /{c.name}")
+        parent = f"{parent}/{part}"
+    return [c.name, first, *deeper]
 
 
 @m("getAllUsers", "read", "Every user as a dictionary (id, user_login, user_title, ...).", returns="array")
