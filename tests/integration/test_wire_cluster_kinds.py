@@ -56,6 +56,9 @@ def test_round_trip_of_every_kind_survives_restart_and_kill9(server_factory, tmp
     assert c.srvmgmt1.editNodeClusterSrvMgmtGroup({"ipmi_username": "admin", "ipmi_password": "new"}) == \
         ["ipmi_password", "ipmi_username"]  # fmt: skip
     assert c.srvmgmt1.getProperties()["ipmi_username"] == "admin"
+    assert (c.getSrvMgmtGroup("rack 1"), c.getSrvMgmtGroupDescription("srvmgmt1"), c.getVLAN("rack 1")) == \
+        ("srvmgmt1", "rack 1", "")  # fmt: skip
+    assert [g["nodes"] for g in c.getAllSrvMgmtCardGroups()] == [[]]
     assert c.addKeyStore(KEYSTORE) == "keystore1"
     assert c.keystore1.editNodeClusterKeyStore({"keylabel": "second"}) == ["keylabel"]
     assert c.keystore1.lock() == "OK" and c.getKeyStoreByName("hsm")["status"] == "locked"

@@ -8,15 +8,14 @@ import zipfile
 
 import pytest
 
-from exaop.engine.secrets import FernetBox
 from exaop.model.bucketfs import Bucket, BucketFS, save_changes
 from exaop.model.cluster import Cluster
-from exaop.model.errors import NotFound, UsageError
+from exaop.model.errors import NotFound
 from exaop.model.jdbc import JDBCDriver
 from exaop.model.keystore import KeyStore, key_store
 from exaop.model.schema import MASK
 from exaop.model.srvmgmt import SrvMgmtGroup, bmc_of
-from tests.unit.modelkit import Sim
+from tests.unit.modelkit import Sim, keeping_passwords, refused
 
 GROUP = {"ipmi_description": "rack 1", "ipmi_type": "IPMI", "ipmi_username": "root", "ipmi_password": "calvin"}
 KEYSTORE = {"key_store_name": "hsm", "key_store_type": "PKCS#11", "key_store_attributes": "LIB=/usr/lib/p11.so;SLOT=1",
@@ -25,9 +24,7 @@ DRIVER = {"jdbc_name": "MySQL", "jdbc_main": "com.mysql.jdbc.Driver", "jdbc_pref
 
 
 def cluster() -> Cluster:
-    sim = Sim()
-    sim.c.secrets = FernetBox()
-    return sim.c
+    return keeping_passwords(Sim()).c
 
 
 def jar(*names: str) -> bytes:
@@ -36,12 +33,6 @@ def jar(*names: str) -> bytes:
         for n in names or ("META-INF/MANIFEST.MF",):
             z.writestr(n, "Manifest-Version: 1.0\n")
     return buf.getvalue()
-
-
-def refused(fn, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(UsageError) as e:
-        fn(*args)
-    return e.value.reason
 
 
 # -- server management groups -----------------------------------------------------------------------

@@ -7,29 +7,18 @@ import datetime as dt
 import io
 import tarfile
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from exaop.engine.secrets import FernetBox
 from exaop.model import software, support
-from exaop.model.errors import UsageError
 from exaop.model.schema import MASK
-from tests.unit.modelkit import Sim, without_jitter
+from tests.unit.modelkit import Sim, keeping_passwords, refused, without_jitter
 
 
 def sim() -> Sim:
-    s = without_jitter(Sim())
-    s.c.secrets = FernetBox()
-    return s
-
-
-def refused(fn, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(UsageError) as e:
-        fn(*args)
-    return e.value.reason
+    return keeping_passwords(without_jitter(Sim()))
 
 
 def test_each_form_changes_only_its_fields_checked_together() -> None:

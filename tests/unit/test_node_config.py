@@ -5,29 +5,17 @@ from __future__ import annotations
 
 import base64
 
-import pytest
-
-from exaop.engine.secrets import FernetBox
 from exaop.model import node_config
-from exaop.model.errors import UsageError
 from exaop.model.network import VLAN
 from exaop.model.srvmgmt import SrvMgmtGroup
-from tests.unit.modelkit import Sim, without_jitter
+from tests.unit.modelkit import Sim, keeping_passwords, refused, without_jitter
 
 NEW = {"number": 15, "mac_addr_eth0": "00:25:90:00:00:15", "mac_addr_eth1": "00:25:90:01:00:15",
        "spool_disk": "d02_data"}  # fmt: skip
 
 
 def sim() -> Sim:
-    s = without_jitter(Sim())
-    s.c.secrets = FernetBox()
-    return s
-
-
-def refused(fn, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(UsageError) as e:
-        fn(*args)
-    return e.value.reason
+    return keeping_passwords(without_jitter(Sim()))
 
 
 def test_a_new_node_is_off_and_installed_at_its_first_boot() -> None:

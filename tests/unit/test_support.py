@@ -8,18 +8,16 @@ import tarfile
 
 import pytest
 
-from exaop.engine.secrets import FernetBox
 from exaop.model import support
 from exaop.model.errors import UsageError
 from exaop.model.srvmgmt import SrvMgmtGroup
 from exaop.model.users import User
-from tests.unit.modelkit import Sim
+from tests.unit.modelkit import Sim, keeping_passwords
 
 
 def test_the_archive_holds_log_settings_state_without_secrets() -> None:
-    s = Sim()
+    s = keeping_passwords(Sim())
     c = s.c
-    c.secrets = FernetBox()
     c.add_object(SrvMgmtGroup, {"ipmi_description": "r", "ipmi_type": "IPMI", "ipmi_username": "root",
                                 "ipmi_password": "calvin-secret"})  # fmt: skip
     admin = User(c, 1, "admin")

@@ -221,14 +221,18 @@ class Node(Entity):
             self.cluster.check_node_may_stop(self)
         if self.state not in allowed:
             self._transition("poweroff")
+        self._cut_power(f"Node {self.name} powered off hard", "was powered off")
+
+    def _cut_power(self, message: str, how: str) -> None:
+        """Power off at once (no shutdown): the node is off, and lost to whatever ran on it."""
         self._power(False, hard=True)
         was = self.state
         self._transition("poweroff")
         self.set_deadline(None)
         self.reboot = False
-        self.cluster.log("EXAoperation", self.name, "Warning", f"Node {self.name} powered off hard")
+        self.cluster.log("EXAoperation", self.name, "Warning", message)
         if was in (RUNNING, SHUTTING_DOWN):
-            self.cluster.node_lost(self, "was powered off")
+            self.cluster.node_lost(self, how)
 
     def crash(self) -> None:
         if self.state not in TRANSITIONS["crash"][0]:
@@ -326,14 +330,7 @@ class Node(Entity):
             self.cluster.check_node_may_stop(self)
         if not self.license_server and not self.cluster.pxe_available():
             raise UsageError(f"{self.name} boots over PXE from a license server, and no license server is running")
-        self._power(False, hard=True)
-        was = self.state
-        self._transition("poweroff")
-        self.set_deadline(None)
-        self.reboot = False
-        self.cluster.log("EXAoperation", self.name, "Warning", f"Node {self.name} reset")
-        if was in (RUNNING, SHUTTING_DOWN):
-            self.cluster.node_lost(self, "was reset")
+        self._cut_power(f"Node {self.name} reset", "was reset")
         self._power(True)
         self._begin_boot()
 

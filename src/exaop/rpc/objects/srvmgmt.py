@@ -8,7 +8,7 @@ from exaop.model.cluster import Cluster
 from exaop.model.srvmgmt import SrvMgmtGroup
 from exaop.rpc.dispatch import Context
 from exaop.rpc.objects.cluster import CLUSTER
-from exaop.rpc.objects.kinds import add_method, configurable_type
+from exaop.rpc.objects.kinds import add_method, configurable_type, description_lookups
 
 m = CLUSTER.method
 
@@ -17,21 +17,10 @@ SRVMGMT_TYPE = configurable_type(SrvMgmtGroup, "NodeClusterSrvMgmtGroup", "editN
 add_method(CLUSTER, "addSrvMgmtGroup", SrvMgmtGroup, intro="Add a group of server management cards (BMCs): "
            "their type, where they sit and their credentials. Nodes join it with editNode's ipmi_group. Returns "
            "its object name (srvmgmt1 ...).")  # fmt: skip
+description_lookups(CLUSTER, SrvMgmtGroup, "getSrvMgmtGroup", "getSrvMgmtGroupDescription", "server management group")
 
 
 @m("getAllSrvMgmtCardGroups", "read", "The server management groups: for each, a dictionary with its object "
    "name, settings (passwords as ******** when set) and member nodes.", returns="array")  # fmt: skip
 def get_all_srvmgmt_card_groups(ctx: Context, c: Cluster) -> list[dict[str, Any]]:
     return [{"name": o.name, **o.properties(), "nodes": o.members()} for o in c.objects(SrvMgmtGroup.kind)]
-
-
-@m("getSrvMgmtGroup", "read", "The object name of the server management group with this description ('' when "
-   "there is none).")  # fmt: skip
-def get_srvmgmt_group(ctx: Context, c: Cluster, description: str) -> str:
-    return SrvMgmtGroup.by_description(c, description)
-
-
-@m("getSrvMgmtGroupDescription", "read", "The description of the server management group with this object "
-   "name ('' when there is none).")  # fmt: skip
-def get_srvmgmt_group_description(ctx: Context, c: Cluster, name: str) -> str:
-    return SrvMgmtGroup.description_of(c, name)
