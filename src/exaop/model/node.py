@@ -339,10 +339,10 @@ class Node(Entity):
     @property
     def mode(self) -> str:
         """'Active', or what the next boot will do: 'To wipe', 'To install', 'Force fsck', 'Force no fsck'."""
-        config = self.config()
-        if not self.installed and not config["to_wipe"]:
+        flags = self.values  # the boot flags are False unless set on the node (cheap: getNodeState shows it)
+        if not self.installed and not flags.get("to_wipe"):
             return "To install"
-        return next((word for flag, (_, word) in FLAG_MODES.items() if config[flag]), "Active")
+        return next((word for flag, (_, word) in FLAG_MODES.items() if flags.get(flag)), "Active")
 
     def set_mode(self, flag: str, on: bool = True, log: bool = True) -> bool:
         """Set or clear a boot flag (node_config.BOOT_FLAGS); returns whether it changed."""
