@@ -89,6 +89,9 @@ def test_the_model_forwards_what_each_log_service_shows() -> None:
     c.log("Storage", "", "Error", "again")
     assert sink.sent[-1][0] == Target("127.0.0.1", 1514, "TCP", True, "")
     assert isinstance(c.logbook.listener, Forwarder) and stats(c) == {}
+    svc.remote_syslog_server = "not a host"  # as a state dir from before the check may hold it
+    c.log("Storage", "", "Error", "logged all the same")
+    assert c.logbook.entries[-1].message == "logged all the same" and len(sink.sent) == 2
 
 
 @pytest.fixture

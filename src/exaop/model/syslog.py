@@ -106,7 +106,10 @@ class Forwarder:
         out = []
         for svc in c.logservices.values():
             if svc.remote_syslog_server and svc.shows(entry):
-                host, port = parse_server(svc.remote_syslog_server)
+                try:
+                    host, port = parse_server(svc.remote_syslog_server)
+                except UsageError:  # kept from before servers were checked: logging must never fail
+                    continue
                 tls = svc.remote_syslog_protocol == "TCP" and bool(settings["remote_syslog_encrypted"])
                 out.append(Target(host, port, svc.remote_syslog_protocol, tls,
                                   settings["remote_syslog_ca_cert"] if tls else ""))  # fmt: skip
