@@ -876,9 +876,9 @@ def kill_section(
 #: methods the administrator's fuzz calls leave out: they end EXAoperation (a halt, the master's node
 #: off), make it answer 503 for a while, wait for a state on the manual clock, or change the fuzz's
 #: own credentials. They are sent with the read-only user's credentials instead (Forbidden).
-FUZZ_DENY = frozenset({"haltLicenseServer", "restartEXAoperation", "startEXAStorage", "stopEXAStorage", "shutdownNode",
-                       "rebootNode", "poweroffNode", "addUser", "editUser", "deleteUserById", "deleteUserByLogin",
-                       "grantRole", "setDefaultRole"})  # fmt: skip
+FUZZ_DENY = frozenset({"haltLicenseServer", "restartEXAoperation", "restartLicenseServer", "startEXAStorage",
+                       "stopEXAStorage", "shutdownNode", "rebootNode", "poweroffNode", "addUser", "editUser",
+                       "deleteUserById", "deleteUserByLogin", "grantRole", "setDefaultRole"})  # fmt: skip
 #: arguments that make sense, per method (others get none, or random ones)
 SAMPLE_ARGS: dict[str, list[tuple[Any, ...]]] = {
     "getNodeState": [("n0011",), (12,), ("13",), ("n0010",)],

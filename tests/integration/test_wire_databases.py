@@ -280,6 +280,7 @@ def test_a_restore_into_the_stopped_database(server: ServerProcess) -> None:
     assert (db.getDatabaseState(), db.getDatabaseOperation(), db.getDatabaseConnectionState()) == (
         "running", "Restore", "Yes"
     )  # fmt: skip
+    advance(server, 60)  # (the start's jitter decides when the copying began: give it a minute)
     progress = db.getPddProgress()
     assert progress["Type"] == "Restore" and progress["Name"] == ident.split()[1] and 0 < progress["Progress"] < 100
     advance(server, 900)

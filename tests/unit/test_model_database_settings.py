@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from exaop.model.cluster import Cluster
-from exaop.model.database import Database, installed_versions, remove_version
+from exaop.model.database import Database
 from exaop.model.errors import NotFound, UsageError
+from exaop.model.software import installed_versions, remove_version
 from tests.unit.modelkit import DB_NODES, Sim, without_jitter
 
 

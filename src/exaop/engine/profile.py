@@ -28,6 +28,10 @@ DURATION_NAMES = (
     "database_restore",
     "database_shrink",
     "exaoperation_restart",
+    "node_install",
+    "node_wipe",
+    "node_fsck",
+    "software_install",
 )
 
 

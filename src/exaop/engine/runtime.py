@@ -19,8 +19,10 @@ from exaop.engine.clock import Clock
 from exaop.engine.drivers import PowerDriver, SimulatedDriver
 from exaop.engine.profile import Profile, default_profile, parse_profile
 from exaop.engine.secrets import FernetBox
+from exaop.engine.syslog import SyslogSender
 from exaop.model.cluster import Cluster
 from exaop.model.errors import Unavailable
+from exaop.model.syslog import attach as forward_logs
 from exaop.model.users import User
 from exaop.store import Store
 
@@ -57,6 +59,8 @@ class Runtime:
         self.halted = False
         self._profile_saved = store is not None and store.initialized
         self.stopping = ""  # why the server stops; calls no longer wait for states then
+        self.syslog = SyslogSender()  # new log entries to the log services' remote syslog servers
+        forward_logs(cluster, self.syslog)
 
     # -- opening a state dir ---------------------------------------------------------------
 
@@ -188,6 +192,7 @@ class Runtime:
             self.store.save([], [], [], {"sim_now": self.cluster.now})
 
     def close(self) -> None:
+        self.syslog.close()
         if self._timer:
             self._timer.cancel()
         for w in self._waiters:

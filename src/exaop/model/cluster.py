@@ -9,6 +9,7 @@ from typing import Any
 
 from exaop.model import kinds as _kinds  # noqa: F401 - registers every configurable kind
 from exaop.model import node as node_states
+from exaop.model import node_config
 from exaop.model.base import Entity, Timeline
 from exaop.model.configurable import KINDS, Configurable
 from exaop.model.database import ENTITY_KINDS as DATABASE_KINDS
@@ -20,12 +21,13 @@ from exaop.model.plugins import Plugin
 from exaop.model.power import PowerPort
 from exaop.model.profile import Profile
 from exaop.model.secrets import SecretBox
+from exaop.model.settings import Settings
 from exaop.model.storage import STARTING, Storage, Volume
 from exaop.model.users import User, Users
 
 SERVICES = ("Loggingd", "Lockd", "Storaged", "DWAd")
 #: names below /cluster1 that objects added by clients cannot take
-RESERVED_NAMES = frozenset({"storage", "users", "simulation", "support"})
+RESERVED_NAMES = frozenset({"storage", "users", "simulation", "support", "setup"})
 FAULTS = ("boot_hang", "power_fail", "crash", "start_fail")
 
 
@@ -64,6 +66,7 @@ class Master(Entity):
         self.moving_to = ""
         self.changed()
         self.cluster.log("EXAoperation", self.node, "Notice", f"EXAoperation master is running on {self.node}")
+        self.cluster.settings.exaoperation_started()
 
 
 class Cluster:
@@ -104,6 +107,7 @@ class Cluster:
             "node": self.nodes, "volume": self.volumes, "database": self.databases,
             "logservice": self.logservices, "plugin": self.plugins,
         }  # fmt: skip
+        self.settings = Settings(self)  # the cluster's own settings (getProperties, editNodeCluster* ...)
 
     # -- building ------------------------------------------------------------------------
 
@@ -139,6 +143,9 @@ class Cluster:
             c._add(Plugin(c, p["name"], p.get("daemon", p["name"]), p.get("description", "")))
         c.touch(c.storage)
         c.touch(c.master)
+        c.touch(c.settings)
+        for kind in KINDS.values():  # what each configurable kind starts with
+            kind.seed(c)
         c.log("EXAoperation", c.master.node, "Notice", f"cluster {c.name} created from profile")
         return c
 
@@ -165,6 +172,8 @@ class Cluster:
                 c.storage = Storage.from_record(c, key, rec)
             elif kind == "exaoperation":
                 c.master = Master.from_record(c, key, rec)
+            elif kind == "settings":
+                c.settings = Settings.from_record(c, key, rec)
             elif kind == "user":
                 c.users.load(User.from_record(c, key, rec))
         return c
@@ -207,7 +216,7 @@ class Cluster:
         return bool(self._dirty or self._deleted or self.logbook.unsaved)
 
     def all_entities(self) -> list[Entity]:
-        out: list[Entity] = [self.storage, self.master]
+        out: list[Entity] = [self.storage, self.master, self.settings]
         for table in self.tables.values():
             out.extend(table.values())
         out.extend(self.users.by_id.values())
@@ -311,7 +320,7 @@ class Cluster:
         return states
 
     def exaoperation_nodes(self) -> list[str]:
-        return list(self.profile.exaoperation_nodes)
+        return self.settings.exaoperation_order(list(self.profile.exaoperation_nodes))
 
     def possible_exaoperation_nodes(self) -> list[str]:
         return [n for n in self.exaoperation_nodes() if self.nodes[n].online]
@@ -391,6 +400,7 @@ class Cluster:
         if drv.power_state(ls.name) != "on":  # it runs EXAoperation: its machine is on
             drv.machine_changed(ls.name, True)
         self.log("EXAoperation", ls.name, "Notice", f"EXAoperation started on {ls.name}")
+        self.settings.exaoperation_started()
 
     def reconcile_power(self) -> list[str]:
         """On a start (after :meth:`boot_license_server`): make every node's state agree with
@@ -551,6 +561,9 @@ class Cluster:
             svc = self.logservices.pop(name)
             self.forget(svc)
             self.log("EXAoperation", "", "Notice", f"log service {name} deleted")
+            return
+        if isinstance(name, str) and name in self.nodes:
+            node_config.remove_node(self, self.nodes[name])
             return
         raise NotFound(f"Object {name} not found in /{self.name}")
 

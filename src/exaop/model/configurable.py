@@ -70,6 +70,10 @@ class Configurable(Entity):
     def load(self, rec: dict[str, Any]) -> None:
         """Take back what :meth:`state` wrote."""
 
+    @classmethod
+    def seed(cls, cluster: Cluster) -> None:  # noqa: B027 - most kinds start with no objects
+        """Add the objects of this kind a new cluster starts with (BucketFS's bfsdefault ...)."""
+
     # -- naming ------------------------------------------------------------------------------
 
     @classmethod

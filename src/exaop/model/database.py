@@ -38,8 +38,9 @@ from exaop.model import backups
 from exaop.model.backups import Backup, expire_seconds, utc_text, volume_number
 from exaop.model.base import Entity, check_name
 from exaop.model.errors import NotFound, UsageError
-from exaop.model.lists import list_of, list_values
+from exaop.model.lists import list_values
 from exaop.model.schema import Field, Schema
+from exaop.model.software import install_version, installed_versions
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster
@@ -145,66 +146,7 @@ SCHEMA = Schema("database", [
 ])  # fmt: skip
 
 
-# -- installed EXASolution versions ----------------------------------------------------------------
-
-
-class InstalledVersion(Entity):
-    """An EXASolution version installed besides the cluster's own (removeDatabase removes it)."""
-
-    kind = "exasolution"
-
-    def __init__(self, cluster: Cluster, version: str) -> None:
-        super().__init__(cluster)
-        self.version = version
-
-    @property
-    def key(self) -> str:
-        return self.version
-
-    def record(self) -> dict[str, Any]:
-        return {"version": self.version}
-
-    @classmethod
-    def from_record(cls, cluster: Cluster, key: str, rec: dict[str, Any]) -> InstalledVersion:
-        return cls(cluster, key)
-
-
-def _natural(version: str) -> list[Any]:
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.-]", version)]
-
-
-def installed_versions(cluster: Cluster) -> list[str]:
-    """The EXASolution versions on the cluster, oldest first: the cluster's own, those installed
-    with a database, and every version a database runs."""
-    found = {cluster.version, *cluster.table(InstalledVersion.kind), *(d.version for d in cluster.databases.values())}
-    return sorted(found, key=_natural)
-
-
-@list_of("EXASolutionVersions")
-def _versions_list(cluster: Cluster) -> list[str]:
-    return installed_versions(cluster)
-
-
-def install_version(cluster: Cluster, version: str) -> None:
-    if version not in installed_versions(cluster):
-        cluster._add(InstalledVersion(cluster, version))
-        cluster.log("EXAoperation", "", "Notice", f"EXASolution {version} installed")
-
-
-def remove_version(cluster: Cluster, version: Any) -> None:
-    """removeDatabase: remove an installed EXASolution version no database uses."""
-    if not isinstance(version, str) or version not in installed_versions(cluster):
-        raise UsageError(f"EXASolution version {version!r} is not installed; installed: "
-                         f"{', '.join(installed_versions(cluster))}")  # fmt: skip
-    users = sorted(d.name for d in cluster.databases.values() if d.version == version)
-    if users:
-        raise UsageError(f"EXASolution {version} is used by database(s) {', '.join(users)}; change their "
-                         "database_version first")  # fmt: skip
-    if version == cluster.version:
-        raise UsageError(f"EXASolution {version} came with this EXAoperation and cannot be removed")
-    obj = cluster.table(InstalledVersion.kind).pop(version)
-    cluster.forget(obj)
-    cluster.log("EXAoperation", "", "Notice", f"EXASolution {version} removed")
+# installed versions live in the cluster's software settings (model/software.py)
 
 
 # -- the database ------------------------------------------------------------------------------
@@ -1109,4 +1051,4 @@ def database_at(cluster: Cluster, name: Any) -> Database:
 
 
 #: the entity kinds of this module and of model/backups.py, for rebuilding a cluster from the store
-ENTITY_KINDS: dict[str, Any] = {InstalledVersion.kind: InstalledVersion, **backups.ENTITY_KINDS}
+ENTITY_KINDS: dict[str, Any] = {**backups.ENTITY_KINDS}

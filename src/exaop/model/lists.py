@@ -26,7 +26,7 @@ STATIC: dict[str, list[str]] = {
     "EncrTypes": ["none", "aes128", "aes256"],
     "SrvMgmtTypes": ["IPMI", "Redfish", "HP iLO", "Dell iDRAC", "command"],
     "Mtu": ["1500", "9000"],
-    "KeyStoreTypes": ["none"],
+    "KeyStoreTypes": ["none", "PKCS#11"],
     "ScalingGovernor": ["performance", "powersave", "ondemand"],
     "BootInterface": ["eth0", "eth1"],
     "TimeZones": TIME_ZONES,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from exaop.model.base import Entity, check_name
 from exaop.model.errors import UsageError
 from exaop.model.profile import LogRetention
+from exaop.model.syslog import parse_server
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster
@@ -69,6 +70,7 @@ class LogBook:
         self.pending: list[LogEntry] = []
         self.dropped: list[tuple[int, int]] = []
         self.last_id = 0
+        self.listener: Callable[[LogEntry], None] | None = None  # gets each new entry (remote syslog)
 
     def add(self, t: float, system: str, node: str, priority: str, message: str) -> LogEntry:
         assert priority in PRIORITIES, priority
@@ -76,6 +78,8 @@ class LogBook:
         entry = LogEntry(self.last_id, t, system, node, priority, message)
         self.entries.append(entry)
         self.pending.append(entry)
+        if self.listener is not None:
+            self.listener(entry)
         if len(self.entries) > self.keep_entries or self.entries[0].t < t - self.keep_seconds:
             self.prune(t)
         return entry
@@ -286,6 +290,8 @@ class LogService(Entity):
         for f in ("description", "remote_syslog_server", "default_interval"):
             if f in new and not isinstance(new[f], str):
                 raise UsageError(f"{f} must be a string")
+        if new.get("remote_syslog_server"):
+            parse_server(new["remote_syslog_server"])
         changed = [f for f, v in new.items() if getattr(self, f) != v]
         for f in changed:
             setattr(self, f, new[f])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from exaop.model import node_config
 from exaop.model.base import Entity
 from exaop.model.errors import UsageError
 from exaop.model.power import DriverError, PowerState
@@ -19,6 +20,13 @@ OFF, BOOTING, RUNNING, SHUTTING_DOWN, CRASHED = (
     "crashed",
 )
 POWER_OFF_RETRY = 30.0  # simulated seconds between attempts to power off a node that refused
+SUSPENDED = "Suspended"  # the status of a running node whose cluster services are stopped
+#: what a boot does besides booting (from the node's boot flags), in words and its extra time
+BOOT_MODES = {"wipe": ("wiping its disks", "node_wipe"), "install": ("installing", "node_install"),
+              "fsck": ("checking its file systems", "node_fsck"), "no_fsck": ("skipping the file system check", "")}
+#: each boot flag: the mode it asks for and what getNodeInfo calls the node meanwhile
+FLAG_MODES = {"to_wipe": ("wipe", "To wipe"), "to_install": ("install", "To install"),
+              "force_fsck": ("fsck", "Force fsck"), "force_no_fsck": ("no_fsck", "Force no fsck")}
 
 STATUS = {
     OFF: "Powered off",
@@ -66,18 +74,29 @@ class Node(Entity):
         self.last_boot_seconds: float | None = None
         self.hardware: dict[str, Any] = {}
         self.driver = "simulated"
+        self.values: dict[str, Any] = {}  # the configuration set on this node, over node_config.defaults
+        self.installed = True  # False for a node added by a client, until its first boot installs it
+        self.services_stopped = False  # stopClusterServices: running, but not part of the cluster (Suspended)
+        self.id_led = False
+        self.boot_modes: list[str] = []  # what the boot under way does besides booting (BOOT_MODES)
 
     @property
     def key(self) -> str:
         return self.name
 
     @property
-    def online(self) -> bool:
+    def up(self) -> bool:
+        """The machine runs its system (whether or not its cluster services do)."""
         return self.state == RUNNING
 
     @property
+    def online(self) -> bool:
+        """Up and part of the cluster: what EXAStorage, databases and plugins can use."""
+        return self.state == RUNNING and not self.services_stopped
+
+    @property
     def status(self) -> str:
-        return STATUS[self.state]
+        return SUSPENDED if self.state == RUNNING and self.services_stopped else STATUS[self.state]
 
     @property
     def ip(self) -> str:
@@ -95,12 +114,18 @@ class Node(Entity):
             "last_boot_seconds": self.last_boot_seconds,
             "hardware": self.hardware,
             "driver": self.driver,
+            "values": self.values,
+            "installed": self.installed,
+            "services_stopped": self.services_stopped,
+            "id_led": self.id_led,
+            "boot_modes": self.boot_modes,
         }
 
     @classmethod
     def from_record(cls, cluster: Cluster, key: str, rec: dict[str, Any]) -> Node:
         node = cls(cluster, key, rec.get("license_server", False))
-        for f in ("state", "since", "boot_started", "reboot", "boot_hang", "last_boot_seconds"):
+        for f in ("state", "since", "boot_started", "reboot", "boot_hang", "last_boot_seconds", "installed",
+                  "services_stopped", "id_led", "boot_modes", "values"):
             setattr(node, f, rec.get(f, getattr(node, f)))
         node.hardware = rec.get("hardware", {})
         node.driver = rec.get("driver", "simulated")
@@ -116,6 +141,8 @@ class Node(Entity):
             raise UsageError(text.format(n=self.name, e=event, s=STATUS[self.state].lower()))
         self.state = target
         self.since = self.cluster.now
+        if target != RUNNING:  # the cluster services start with the system, every boot
+            self.services_stopped = False
         self.changed()
 
     def _power(self, on: bool, hard: bool = False) -> None:
@@ -144,14 +171,39 @@ class Node(Entity):
     def _begin_boot(self) -> None:
         self._transition("startup")
         self.boot_started = self.cluster.now
-        self.cluster.log("EXAoperation", self.name, "Notice", f"Node {self.name} is booting")
+        config = self.config()
+        modes = [mode for flag, (mode, _) in FLAG_MODES.items() if config[flag]]
+        if ("wipe" in modes or not self.installed) and "install" not in modes:  # wiped or new: installed too
+            modes.insert(modes.index("wipe") + 1 if "wipe" in modes else 0, "install")
+        self.boot_modes = modes
+        extra = f" ({', '.join(BOOT_MODES[m][0] for m in self.boot_modes)})" if self.boot_modes else ""
+        self.cluster.log("EXAoperation", self.name, "Notice", f"Node {self.name} is booting{extra}")
         self._schedule_boot()
 
     def _schedule_boot(self) -> None:
         if self.boot_hang:
             self.set_deadline(None)
         else:
-            self.set_deadline(self.cluster.duration("node_boot"))
+            extra = sum(self.cluster.duration(BOOT_MODES[m][1]) for m in self.boot_modes if BOOT_MODES[m][1])
+            self.set_deadline(self.cluster.duration("node_boot") + extra)
+
+    def _finish_boot_modes(self) -> None:
+        """The boot did what the node's flags asked for: say so, and clear them."""
+        c = self.cluster
+        if "wipe" in self.boot_modes:
+            volumes = sorted(v.vid for v in c.volumes.values() if self.name in v.nodes)
+            lost = f"; its segments of volume(s) {', '.join(volumes)} are gone" if volumes else ""
+            c.log("EXAoperation", self.name, "Warning", f"Node {self.name}: disks wiped{lost}")
+        if "install" in self.boot_modes:
+            self.installed = True
+            c.log("EXAoperation", self.name, "Notice", f"Node {self.name} installed (EXAClusterOS {c.version})")
+        if "fsck" in self.boot_modes:
+            c.log("EXAoperation", self.name, "Notice", f"Node {self.name}: file systems checked")
+        config = self.config()
+        for flag, (mode, _) in FLAG_MODES.items():
+            if mode in self.boot_modes and config[flag]:
+                self.values[flag] = False
+        self.boot_modes = []
 
     def shutdown(self, reboot: bool = False) -> None:
         if self.state == RUNNING:
@@ -169,14 +221,18 @@ class Node(Entity):
             self.cluster.check_node_may_stop(self)
         if self.state not in allowed:
             self._transition("poweroff")
+        self._cut_power(f"Node {self.name} powered off hard", "was powered off")
+
+    def _cut_power(self, message: str, how: str) -> None:
+        """Power off at once (no shutdown): the node is off, and lost to whatever ran on it."""
         self._power(False, hard=True)
         was = self.state
         self._transition("poweroff")
         self.set_deadline(None)
         self.reboot = False
-        self.cluster.log("EXAoperation", self.name, "Warning", f"Node {self.name} powered off hard")
+        self.cluster.log("EXAoperation", self.name, "Warning", message)
         if was in (RUNNING, SHUTTING_DOWN):
-            self.cluster.node_lost(self, "was powered off")
+            self.cluster.node_lost(self, how)
 
     def crash(self) -> None:
         if self.state not in TRANSITIONS["crash"][0]:
@@ -193,6 +249,7 @@ class Node(Entity):
     def on_deadline(self) -> None:
         if self.state == BOOTING:
             self._transition("boot_finished")
+            self._finish_boot_modes()
             self.last_boot_seconds = self.cluster.now - (self.boot_started or self.cluster.now)
             self.cluster.log(
                 "EXAoperation",
@@ -263,6 +320,146 @@ class Node(Entity):
         if self.state == BOOTING and self.deadline is None:
             self._schedule_boot()
 
+    def reset(self) -> None:
+        """Reset the machine at once (no shutdown) and boot it again."""
+        if self.state == OFF:
+            raise UsageError(f"{self.name} is powered off; start it with startupNode")
+        if self.name == self.cluster.master.node:
+            raise UsageError(f"{self.name} runs EXAoperation; resetting it would end EXAoperation")
+        if self.state == RUNNING:
+            self.cluster.check_node_may_stop(self)
+        if not self.license_server and not self.cluster.pxe_available():
+            raise UsageError(f"{self.name} boots over PXE from a license server, and no license server is running")
+        self._cut_power(f"Node {self.name} reset", "was reset")
+        self._power(True)
+        self._begin_boot()
+
+    # -- modes: what the next boot does ---------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """'Active', or what the next boot will do: 'To wipe', 'To install', 'Force fsck', 'Force no fsck'."""
+        flags = self.values  # the boot flags are False unless set on the node (cheap: getNodeState shows it)
+        if not self.installed and not flags.get("to_wipe"):
+            return "To install"
+        return next((word for flag, (_, word) in FLAG_MODES.items() if flags.get(flag)), "Active")
+
+    def set_mode(self, flag: str, on: bool = True, log: bool = True) -> bool:
+        """Set or clear a boot flag (node_config.BOOT_FLAGS); returns whether it changed."""
+        config = self.config()
+        if config[flag] == on:
+            return False
+        self.values[flag] = on
+        other = {"force_fsck": "force_no_fsck", "force_no_fsck": "force_fsck"}.get(flag)
+        if on and other and config[other]:  # one or the other
+            self.values[other] = False
+        self.changed()
+        if log:
+            what = BOOT_MODES[FLAG_MODES[flag][0]][0]
+            self.cluster.log("EXAoperation", self.name, "Notice",
+                             f"Node {self.name}: {'' if on else 'no longer '}{what} at its next boot")  # fmt: skip
+        return True
+
+    def set_wipe_mode(self) -> None:
+        if self.set_mode("to_wipe"):
+            volumes = sorted(v.vid for v in self.cluster.volumes.values() if self.name in v.nodes)
+            if volumes:
+                self.cluster.log("EXAoperation", self.name, "Warning", f"Node {self.name} holds segments of "
+                                 f"volume(s) {', '.join(volumes)}: the wipe at its next boot erases them")  # fmt: skip
+
+    def set_active_mode(self) -> list[str]:
+        """Clear every boot flag: the node boots as it is. Returns the flags cleared."""
+        if not self.installed:
+            raise UsageError(f"{self.name} was never installed: it is installed at its first boot")
+        cleared = [flag for flag in FLAG_MODES if self.set_mode(flag, False, log=False)]
+        if cleared:
+            self.cluster.log("EXAoperation", self.name, "Notice",
+                             f"Node {self.name} is active; cleared: {', '.join(cleared)}")  # fmt: skip
+        return cleared
+
+    # -- cluster services, LED, what the management card tells -------------------------------------
+
+    def stop_services(self) -> None:
+        """stopClusterServices: the node keeps running but leaves the cluster (Suspended)."""
+        if self.state != RUNNING:
+            raise UsageError(f"{self.name} is {self.status.lower()}; its cluster services run only while it runs")
+        if self.services_stopped:
+            raise UsageError(f"the cluster services of {self.name} are already stopped")
+        if self.name == self.cluster.master.node:
+            raise UsageError(f"{self.name} runs EXAoperation; move it with restartEXAoperation first")
+        users = [db.name for db in self.cluster.databases.values() if db.uses_storage and self.name in db.active]
+        if users:
+            raise UsageError(f"{self.name} runs database(s) {', '.join(users)}; stop them first")
+        self.services_stopped = True
+        self.changed()
+        self.cluster.log("EXAoperation", self.name, "Warning",
+                         f"cluster services of {self.name} stopped: the node is suspended")  # fmt: skip
+        self.cluster.node_lost(self, "was suspended (its cluster services stopped)")
+
+    def start_services(self) -> None:
+        if self.state != RUNNING:
+            raise UsageError(f"{self.name} is {self.status.lower()}; its cluster services start when it boots")
+        if not self.services_stopped:
+            raise UsageError(f"the cluster services of {self.name} are running")
+        self.services_stopped = False
+        self.changed()
+        self.cluster.log("EXAoperation", self.name, "Notice", f"cluster services of {self.name} started")
+        self.cluster.node_arrived(self)
+
+    def toggle_id_led(self) -> str:
+        self.id_led = not self.id_led
+        self.changed()
+        state = "on" if self.id_led else "off"
+        self.cluster.log("EXAoperation", self.name, "Information", f"Node {self.name}: ID LED {state}")
+        return state
+
+    def sensors(self) -> list[dict[str, str]]:
+        """What the node's management card reports: power, ID LED, temperatures, fans, power supplies.
+        Readings exist while the machine has power; without it they are 'na'."""
+        on = self.cluster.driver(self).power_state(self.name) == "on"
+        hw = self.cluster.hardware_of(self)
+
+        def row(name: str, value: Any, unit: str = "") -> dict[str, str]:
+            return {"name": name, "value": str(value) if on or unit == "" else "na", "unit": unit,
+                    "status": "ok" if on or unit == "" else "na"}  # fmt: skip
+
+        rows = [row("Power", "on" if on else "off"), row("ID LED", "on" if self.id_led else "off"),
+                row("Inlet Temp", 22 + self.number % 3, "degrees C")]  # fmt: skip
+        rows += [row(f"CPU{s + 1} Temp", 41 + (self.number + s) % 9, "degrees C") for s in range(int(hw["sockets"]))]
+        rows += [row(f"Fan{i + 1}", 5400 + 120 * ((self.number + i) % 5), "RPM") for i in range(4)]
+        rows += [row(f"PSU{i + 1} Status", "present, ok" if on else "present", "") for i in range(2)]
+        return rows
+
+    def bonding_active_slaves(self) -> dict[str, list[str]]:
+        """The node's bonds (networks it has, bonded with another network it has): their active
+        interfaces, none while the node is not up."""
+        config = self.config()
+        out: dict[str, list[str]] = {}
+        for field in ("vlan_list", "public_network_list"):
+            for net, iface in config[field].items():
+                obj = self.cluster.object_at(net)
+                partner = obj.values.get("bonding_network", "") if obj is not None else ""
+                if partner in config[field]:
+                    out["bond-" + "-".join(sorted((net, partner)))] = (
+                        sorted((iface, config[field][partner])) if self.up else [])  # fmt: skip
+        return out
+
+    # -- configuration (model/node_config.py) ------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        return {**node_config.defaults(self.cluster, self.number), **self.values}
+
+    def properties(self) -> dict[str, Any]:
+        return node_config.SCHEMA.public(self.config())
+
+    @property
+    def vlan_list(self) -> dict[str, str]:
+        return dict(self.config()["vlan_list"])
+
+    @property
+    def public_network_list(self) -> dict[str, str]:
+        return dict(self.config()["public_network_list"])
+
     # -- views -------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
@@ -273,6 +470,7 @@ class Node(Entity):
             "power": self.cluster.driver(self).power_state(self.name),
             "since": strtime(self.since),
             "license_server": self.license_server,
+            "mode": self.mode,
         }
 
     def info(self) -> dict[str, Any]:
@@ -290,6 +488,12 @@ class Node(Entity):
             "cores": int(hw["sockets"]) * int(hw["cores_per_socket"]),
             "memory_gib": hw["memory_gib"],
             "last_boot_seconds": round(self.last_boot_seconds) if self.last_boot_seconds else 0,
+            "mode": self.mode,
+            "installed": self.installed,
+            "cluster_services": "stopped" if self.services_stopped else ("running" if self.up else "not running"),
+            "id_led": "on" if self.id_led else "off",
+            "public_ip": node_config.public_ip(self.cluster, self.config()),
+            "ipmi_group": self.config()["ipmi_group"],
         }
 
     def disks(self) -> list[dict[str, Any]]:
@@ -303,7 +507,7 @@ class Node(Entity):
     def hardware_information(self, infotype: Any = 1) -> str:
         """The DMI dump while the node is online; offline, a sentence without the word dmidecode
         (scripts test for it to tell whether a node is up)."""
-        if not self.online:
+        if not self.up:
             return f"{self.name} is not online ({self.status.lower()}); no hardware inventory available"
         try:
             kind = int(infotype)

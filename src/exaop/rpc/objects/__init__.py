@@ -7,9 +7,15 @@ from typing import Any
 from exaop.model.cluster import Cluster
 from exaop.model.errors import NotFound
 from exaop.rpc.dispatch import Context
-from exaop.rpc.objects import (
-    databases,  # noqa: F401 - publishes its methods on the cluster
-    network,  # noqa: F401 - publishes its methods on the cluster
+from exaop.rpc.objects import (  # noqa: F401 - each publishes its methods
+    bucketfs,
+    databases,
+    jdbc,
+    keystore,
+    network,
+    settings,
+    software,
+    srvmgmt,
 )
 from exaop.rpc.objects.cluster import CLUSTER, child_names
 from exaop.rpc.objects.common import COMMON
@@ -17,8 +23,10 @@ from exaop.rpc.objects.database import DATABASE
 from exaop.rpc.objects.kinds import TYPES
 from exaop.rpc.objects.logservice import LOGSERVICE
 from exaop.rpc.objects.node import NODE
+from exaop.rpc.objects.setup import SETUP, SETUP_COMMAND, SETUP_NODE_NUMBER, SETUP_VALUE
 from exaop.rpc.objects.simulation import SIMULATION
 from exaop.rpc.objects.storage import STORAGE
+from exaop.rpc.objects.support import SUPPORT
 from exaop.rpc.objects.users import USERS
 from exaop.rpc.registry import ObjectType
 
@@ -30,6 +38,10 @@ def _cluster_child(ctx: Context, c: Cluster, name: str) -> tuple[ObjectType, Any
         return USERS, c.users
     if name == "simulation":
         return (SIMULATION, c) if c.simulated else None
+    if name == "support":
+        return SUPPORT, c
+    if name == "setup":
+        return SETUP, c
     if name.startswith("db_"):
         db = c.databases.get(name[3:])
         if db is None:
@@ -46,7 +58,8 @@ def _cluster_child(ctx: Context, c: Cluster, name: str) -> tuple[ObjectType, Any
 CLUSTER.child = _cluster_child
 CLUSTER.children = lambda ctx, c: child_names(c)
 
-for _type in (CLUSTER, STORAGE, DATABASE, NODE, LOGSERVICE, USERS, *TYPES.values()):
+for _type in (CLUSTER, STORAGE, DATABASE, NODE, LOGSERVICE, USERS, SUPPORT, SETUP, SETUP_COMMAND, SETUP_NODE_NUMBER,
+              SETUP_VALUE, *TYPES.values()):  # fmt: skip
     _type.include(COMMON)
 SIMULATION.include(COMMON, permission="manage")  # even what it offers is for Master only
 

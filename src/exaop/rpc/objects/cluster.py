@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from exaop.model import logs
+from exaop.model import logs, software
 from exaop.model.cluster import Cluster
 from exaop.model.configurable import KINDS
-from exaop.model.database import installed_versions
 from exaop.model.errors import NotFound
 from exaop.model.plugins import FUNCTIONS, find_plugin
 from exaop.model.users import ROLES, hash_password
@@ -106,9 +105,9 @@ def halt_license_server(ctx: Context, c: Cluster, node: str = "") -> str:
     return OK
 
 
-@m("clusterDesc", "read", "The cluster's description.")
+@m("clusterDesc", "read", "The cluster's description (cluster_desc of its properties).")
 def cluster_desc(ctx: Context, c: Cluster) -> str:
-    return c.profile.description
+    return str(c.settings.values["cluster_desc"])
 
 
 @m("getEXASuiteVersion", "read", "The installed EXASuite version.")
@@ -118,24 +117,19 @@ def get_exasuite_version(ctx: Context, c: Cluster) -> str:
 
 @m("getEXASolutionVersions", "read", "The installed database versions.", returns="array")
 def get_exasolution_versions(ctx: Context, c: Cluster) -> list[str]:
-    return installed_versions(c)
+    return software.installed_versions(c)
 
 
-@m("getProperties", "read", "The cluster's settings as a dictionary.", returns="struct")
+@m("getProperties", "read", "The cluster's settings as a dictionary (passwords as ******** when set): the fields "
+   "of editNodeClusterNetwork, editNodeClusterDefaults, editMonitorThresholds and editRemoteSyslogSettings, the "
+   "license, versions and plugins (settings.py and software.py change them).", returns="struct")  # fmt: skip
 def get_properties(ctx: Context, c: Cluster) -> dict[str, Any]:
-    return {
-        "cluster_desc": c.profile.description,
-        "exacluster_version": c.version,
-        "exasolution_versions": get_exasolution_versions(ctx, c),
-        "external_network": c.profile.private_network,
-        "plugins": sorted(c.plugins),
-        "time_zone": "UTC",
-    }
+    return c.settings.properties()
 
 
 @m("deleteSubObject", "operate", "Delete the object of that name directly below the cluster (a network, a "
-   "route, a log service ...) with its settings and whatever is below it. Refused while something still "
-   "uses it.")  # fmt: skip
+   "route, a log service, a powered-off node no database or volume uses ...) with its settings and whatever is "
+   "below it. Refused while something still uses it.")  # fmt: skip
 def delete_sub_object(ctx: Context, c: Cluster, name: str) -> str:
     c.delete_child(name)
     return OK
@@ -212,9 +206,15 @@ def _object_path(c: Cluster, name: str) -> list[str]:
     if name in ("", c.name, "/" + c.name):
         return [c.name]
     name = name.strip("/").removeprefix(c.name + "/")
-    if name in child_names(c):
-        return [c.name, name]
-    raise NotFound(f"Object {name} not found in /{c.name}")
+    first, *deeper = name.split("/")
+    if first not in child_names(c):
+        raise NotFound(f"Object {name} not found in /{c.name}")
+    parent = first
+    for part in deeper:  # objects below objects: a bucket of a BucketFS (bfsdefault/default) ...
+        if c.object_at(part, parent) is None:
+            raise NotFound(f"Object {name} not found in /{c.name}")
+        parent = f"{parent}/{part}"
+    return [c.name, first, *deeper]
 
 
 @m("getAllUsers", "read", "Every user as a dictionary (id, user_login, user_title, ...).", returns="array")
@@ -310,6 +310,7 @@ def get_roles_for_object(ctx: Context, c: Cluster, object_name: str, user_id: in
 def child_names(c: Cluster) -> list[str]:
     names = ["storage", "users", *c.nodes, *(f"db_{d}" for d in c.databases), *c.logservices]
     names += [o.name for kind in c.tables if kind in KINDS for o in c.objects(kind)]
+    names += ["support", "setup"]
     if c.simulated:
         names.append("simulation")
     return names

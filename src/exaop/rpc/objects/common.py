@@ -60,3 +60,8 @@ def get_path(ctx: Context, obj: Any) -> list[str]:
 )
 def get_list_values(ctx: Context, obj: Any, list_name: str) -> list[Any]:
     return list_values(ctx.cluster, list_name)
+
+
+@COMMON.method("objectRepresentation", "read", "This object as text: its kind and its path.")
+def object_representation(ctx: Context, obj: Any) -> str:
+    return f"<{ctx.type.name} at {ctx.url_path}>"

@@ -8,7 +8,7 @@ database is the cluster's deleteSubObject('db_<name>').
 from __future__ import annotations
 
 from exaop.model.cluster import Cluster
-from exaop.model.database import remove_version
+from exaop.model.software import remove_version
 from exaop.rpc.dispatch import Context
 from exaop.rpc.objects.cluster import CLUSTER
 from exaop.rpc.objects.database import ADD_FIELDS

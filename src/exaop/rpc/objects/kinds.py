@@ -115,3 +115,20 @@ def delete_sub_object(
     on.method("deleteSubObject", permission, "Delete the object of that name below this one, with its "
               "settings and whatever is below it" + (f" ({what})" if what else "") + ". Refused while "
               "something still uses it.")(_declared_in(delete))  # fmt: skip
+
+
+def description_lookups(on: ObjectType, cls: Any, by_description: str, description_of: str, what: str) -> None:
+    """The two lookups of a kind whose objects carry a unique description (model/network.py's
+    _Network): ``by_description`` (description -> object name) and ``description_of`` (object
+    name -> description), each '' when there is none."""
+
+    def name_of(ctx: Context, c: Any, description: str) -> str:
+        return str(cls.by_description(c, description))
+
+    def text_of(ctx: Context, c: Any, name: str) -> str:
+        return str(cls.description_of(c, name))
+
+    on.method(by_description, "read", f"The object name of the {what} with this description ('' when there is "
+              "none).")(_declared_in(name_of))  # fmt: skip
+    on.method(description_of, "read", f"The description of the {what} with this object name ('' when there is "
+              "none).")(_declared_in(text_of))  # fmt: skip

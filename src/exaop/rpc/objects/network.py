@@ -8,7 +8,7 @@ from exaop.model.cluster import Cluster
 from exaop.model.network import VLAN, PublicNetwork, Route
 from exaop.rpc.dispatch import Context
 from exaop.rpc.objects.cluster import CLUSTER
-from exaop.rpc.objects.kinds import add_method, configurable_type
+from exaop.rpc.objects.kinds import add_method, configurable_type, description_lookups
 
 m = CLUSTER.method
 
@@ -22,6 +22,8 @@ add_method(CLUSTER, "addPublicNetwork", PublicNetwork, intro="Add a public netwo
            "to. Returns its object name (pubnet1 ...).")  # fmt: skip
 add_method(CLUSTER, "addRoute", Route, intro="Add a static route for the cluster's nodes. Returns its object "
            "name (route1 ...).")  # fmt: skip
+description_lookups(CLUSTER, VLAN, "getVLAN", "getVLANDescription", "private network")
+description_lookups(CLUSTER, PublicNetwork, "getPublicNetwork", "getPublicNetworkDescription", "public network")
 
 
 @m("getAllVLANs", "read", "The object names of the private networks, sorted.", returns="array")
@@ -29,32 +31,9 @@ def get_all_vlans(ctx: Context, c: Cluster) -> list[str]:
     return [o.name for o in c.objects(VLAN.kind)]
 
 
-@m("getVLAN", "read", "The object name of the private network with this description ('' when there is none).")
-def get_vlan(ctx: Context, c: Cluster, description: str) -> str:
-    return VLAN.by_description(c, description)
-
-
-@m("getVLANDescription", "read", "The description of the private network with this object name ('' when "
-   "there is none).")  # fmt: skip
-def get_vlan_description(ctx: Context, c: Cluster, name: str) -> str:
-    return VLAN.description_of(c, name)
-
-
 @m("getAllPublicNetworks", "read", "The object names of the public networks, sorted.", returns="array")
 def get_all_public_networks(ctx: Context, c: Cluster) -> list[str]:
     return [o.name for o in c.objects(PublicNetwork.kind)]
-
-
-@m("getPublicNetwork", "read", "The object name of the public network with this description ('' when there "
-   "is none).")  # fmt: skip
-def get_public_network(ctx: Context, c: Cluster, description: str) -> str:
-    return PublicNetwork.by_description(c, description)
-
-
-@m("getPublicNetworkDescription", "read", "The description of the public network with this object name ('' "
-   "when there is none).")  # fmt: skip
-def get_public_network_description(ctx: Context, c: Cluster, name: str) -> str:
-    return PublicNetwork.description_of(c, name)
 
 
 @m("getAllRoutes", "read", "The routes: for each, a dictionary with its object name and settings.",
