@@ -293,12 +293,10 @@ class Node(Entity):
         }
 
     def disks(self) -> list[dict[str, Any]]:
-        hw = self.cluster.hardware_of(self)
-        state = "online" if self.online else "offline"
-        return [
-            {"name": d["name"], "size": d["size_gib"], "state": state, "devices": [f"/dev/sd{chr(97 + i)}"]}
-            for i, d in enumerate(hw.get("disks", []))
-        ]
+        """The node's disks as getDiskStates shows them (model/disks.py)."""
+        from exaop.model.disks import disk_states  # disks import the node's module
+
+        return disk_states(self.cluster, self.name)
 
     def hardware_information(self, infotype: Any = 1) -> str:
         """The DMI dump while the node is online; offline, a sentence without the word dmidecode
