@@ -53,17 +53,6 @@ def get_node_info(ctx: Context, n: Node) -> dict[str, Any]:
     return n.info()
 
 
-@m("getDiskStates", "read", "This node's disks: dictionaries with name, size (GiB), state, devices.",
-   returns="array")  # fmt: skip
-def get_disk_states(ctx: Context, n: Node) -> list[dict[str, Any]]:
-    return n.disks()
-
-
-@m("getAllDisks", "read", "The names of this node's disks.", returns="array")
-def get_all_disks(ctx: Context, n: Node) -> list[str]:
-    return [d["name"] for d in n.disks()]
-
-
 @m("operationGetCurrent", "read", "What this node is doing: 'None', 'Booting' or 'Shutting down'.")
 def operation_get_current(ctx: Context, n: Node) -> str:
     return {"booting": "Booting", "shutting_down": "Shutting down"}.get(n.state, "None")
