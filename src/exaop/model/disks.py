@@ -518,7 +518,8 @@ def apply_layout_of(cluster: Cluster, disk: NodeDisk) -> None:
 
 
 def delete_disks(cluster: Cluster, node_name: str, names: Any) -> None:
-    """deleteDisks: checked together first; a running node loses them at its next boot."""
+    """deleteDisks: checked together first; a running node loses them at its next boot (a disk
+    it never had goes at once)."""
     node = cluster.node(node_name)
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise UsageError("deleteDisks takes a list of disk names")
@@ -526,8 +527,11 @@ def delete_disks(cluster: Cluster, node_name: str, names: Any) -> None:
     for d in disks:
         d.check_delete()
     for d in disks:
-        d.deleting = True
-        d.changed()
+        if d.installed is None:  # never made: nothing waits for a boot
+            cluster.delete_object(d)
+        else:
+            d.deleting = True
+            d.changed()
     take_effect(cluster, node.name)
 
 
