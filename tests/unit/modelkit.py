@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 
 from exaop.engine.drivers import SimulatedDriver
 from exaop.engine.profile import default_profile
 from exaop.model.cluster import Cluster
 from exaop.model.database import Database
+from exaop.model.errors import UsageError
 
 T0 = 1_700_000_000.0
 DB_NODES = ["n0011", "n0012", "n0013", "n0014"]
@@ -83,3 +88,10 @@ def without_jitter(sim: Sim) -> Sim:
     for name, d in list(sim.profile.durations.items()):
         sim.profile.durations[name] = Duration(d.value)
     return sim
+
+
+def refusal(fn: Callable[..., Any], *args: Any) -> str:
+    """The reason of the UsageError ``fn(*args)`` must raise."""
+    with pytest.raises(UsageError) as exc:
+        fn(*args)
+    return exc.value.reason

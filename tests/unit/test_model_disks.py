@@ -7,16 +7,10 @@ import pytest
 
 from exaop.model import disks, volumes
 from exaop.model.disks import disk_of, pending_layout
-from exaop.model.errors import NotFound, UsageError
-from tests.unit.modelkit import Sim
+from exaop.model.errors import NotFound
+from tests.unit.modelkit import Sim, refusal
 
 LAYOUT = ["d00_os", "d01_swap", "d02_data", "d03_storage"]
-
-
-def refusal(fn, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(UsageError) as exc:
-        fn(*args)
-    return exc.value.reason
 
 
 def names(s: Sim, node: str) -> list[str]:

@@ -14,16 +14,10 @@ from exaop.model import storage_nodes, volumes
 from exaop.model.cluster import Cluster
 from exaop.model.disks import disks_of
 from exaop.model.errors import NotFound, UsageError
-from tests.unit.modelkit import DB_NODES, T0, Sim
+from tests.unit.modelkit import DB_NODES, T0, Sim, refusal
 
 README_VOLUME = {"allowed_users": ["admin"], "hdd_type": "d03_storage", "masternodes": 4, "nodes_list": DB_NODES,
                  "redundancy": 1, "size": 8, "volume_type": "Data"}  # fmt: skip
-
-
-def refusal(fn, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(UsageError) as exc:
-        fn(*args)
-    return exc.value.reason
 
 
 def bare_sim() -> Sim:
