@@ -394,3 +394,36 @@ def test_a_profile_whose_volumes_do_not_fit_is_refused() -> None:
     raw["volumes"][0].update(size_gib=100, masternodes=3)
     with pytest.raises(ProfileError, match=r"volumes.v0000.masternodes is more than its 2 node\(s\)"):
         parse_profile(raw)
+
+
+def test_move_hands_a_nodes_copies_to_another_node_by_recovery() -> None:
+    s = online(bare_sim())
+    vol = volumes.add_storage_volume(s.c, {**README_VOLUME, "nodes_list": ["n0011", "n0012", "n0013"],
+                                           "masternodes": 3, "redundancy": 2, "size": 300})  # fmt: skip
+    assert refusal(volumes.move_nodes, s.c, vol, {"n0014": "n0011"}) == "n0014 holds no part of volume v0000"
+    assert refusal(volumes.move_nodes, s.c, vol, {"n0013": "n0012"}) == "n0012 already holds part of volume v0000"
+    assert refusal(volumes.move_nodes, s.c, vol, {"n0013": "n0010"}) == "'n0010' is not a database node"
+    assert volumes.move_nodes(s.c, vol, {"n0013": "n0014"}) == ["n0011", "n0012", "n0014"]
+    assert vol.layers() == [["n0011", "n0012", "n0014"], ["n0012", "n0014", "n0011"]]
+    assert list(vol.recovering) == ["n0014"] and vol.pending == {"n0014": [2, 4]}
+    assert disk_figures(s.c, "n0013")[1] == 3000 and disk_figures(s.c, "n0014")[1] == 2800
+    s.advance(200 * 1024 / 375 + 1)
+    assert volumes.state(s.c, vol) == "ONLINE"
+    assert_figures_add_up(s.c)
+
+
+def test_permissions_and_io_state() -> None:
+    from exaop.model.users import User
+
+    s = online(bare_sim())
+    reader = User(s.c, 2, "reader")
+    s.c.users.load(reader)
+    vol = volumes.add_storage_volume(s.c, {**README_VOLUME, "allowed_users": [], "readonly_users": ["reader"]})
+    assert volumes.permissions(s.c, vol) == {"admin": "rw", "reader": "ro"}  # admin: the Master role
+    assert volumes.access(s.c, vol, reader) == "ro"
+    volumes.edit(s.c, vol, {"readonly_users": [], "allowed_users": ["2"]})
+    assert volumes.access(s.c, vol, reader) == "rw" and vol.allowed_users == [2]
+    volumes.set_io_state(s.c, vol, False, True)
+    info = volumes.info(s.c, vol)
+    assert (info["app_io_enabled"], info["int_io_enabled"]) == (False, True)
+    assert "volume v0000: application IO off, internal IO on" in s.messages(priority="Warning")

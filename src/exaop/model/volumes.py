@@ -586,6 +586,7 @@ def move_nodes(cluster: Cluster, vol: Volume, mapping: Any) -> list[str]:
     _not_remote(vol)
     if not isinstance(mapping, dict) or not mapping:
         raise UsageError("moveNodes takes a dictionary {node: new node}")
+    _storage_online(cluster, "moving a volume's nodes")
     for old, new in mapping.items():
         if old not in vol.nodes:
             raise UsageError(f"{old} holds no part of volume {vol.vid}")
@@ -598,7 +599,6 @@ def move_nodes(cluster: Cluster, vol: Volume, mapping: Any) -> list[str]:
     targets = list(mapping.values())
     if len(set(targets)) != len(targets):
         raise UsageError("moveNodes: two nodes cannot move to the same node")
-    _storage_online(cluster, "moving a volume's nodes")
     nodes = [mapping.get(n, n) for n in vol.nodes]
     _check_disk(cluster, targets, vol.disk)
     check_room(cluster, vol.disk, load_of(layers(nodes, vol.masters, vol.redundancy), vol.segment_gib), vol)
