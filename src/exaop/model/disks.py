@@ -325,6 +325,16 @@ def disks_of(cluster: Cluster, node_name: str) -> list[NodeDisk]:
     return sorted(cluster.objects(NodeDisk.kind, node_name), key=lambda d: d.number)
 
 
+def disks_by_node(cluster: Cluster) -> dict[str, list[NodeDisk]]:
+    """Every node's disks in one pass (for loops over many nodes), by number."""
+    out: dict[str, list[NodeDisk]] = {}
+    for d in cluster.table(NodeDisk.kind).values():
+        out.setdefault(d.parent, []).append(d)
+    for found in out.values():
+        found.sort(key=lambda d: d.number)
+    return out
+
+
 def disk_of(cluster: Cluster, node_name: str, name: Any) -> NodeDisk:
     obj = cluster.table(NodeDisk.kind).get(f"{node_name}/{name}") if isinstance(name, str) else None
     if obj is None:
@@ -366,6 +376,15 @@ def max_size(cluster: Cluster, node_name: str, values: dict[str, Any], exclude: 
 def disk_load(cluster: Cluster, node_name: str, disk: str) -> float:
     """GiB of volume segments placed on the node's disk ``disk``."""
     return sum(v.load().get(node_name, 0.0) for v in cluster.volumes.values() if v.disk == disk)
+
+
+def disk_loads(cluster: Cluster) -> dict[tuple[str, str], float]:
+    """GiB of volume segments on every (node, disk), in one pass over the volumes."""
+    out: dict[tuple[str, str], float] = {}
+    for v in cluster.volumes.values():
+        for node, gib in v.load().items():
+            out[(node, v.disk)] = out.get((node, v.disk), 0.0) + gib
+    return out
 
 
 def installed_form(cluster: Cluster, disk: NodeDisk) -> dict[str, Any]:
@@ -623,7 +642,8 @@ def node_booted(cluster: Cluster, node: Node) -> None:
 
 
 def _names(c: Cluster, types: tuple[str, ...]) -> list[str]:
-    return sorted({d.name for n in c.database_node_names() for d in disks_of(c, n) if d.type in types and not
+    by_node = disks_by_node(c)
+    return sorted({d.name for n in c.database_node_names() for d in by_node.get(n, []) if d.type in types and not
                    d.deleting})  # fmt: skip
 
 

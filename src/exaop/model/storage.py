@@ -202,8 +202,9 @@ class Storage(Entity):
         for vol in local:
             vol.set_deadline(None)
             self.cluster.remove_volume(vol)
+        by_node = disks.disks_by_node(self.cluster)
         for n in self.storage_nodes():
-            for d in disks.disks_of(self.cluster, n):
+            for d in by_node.get(n, []):
                 if d.hdd is not None and d.hdd["in_storage"]:
                     d.hdd = {**d.hdd, "in_storage": False}
                     d.changed()

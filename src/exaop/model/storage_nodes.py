@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from exaop.model import volumes
 from exaop.model.configurable import Configurable
-from exaop.model.disks import STORAGE, NodeDisk, disk_load, disks_of, gib_text
+from exaop.model.disks import STORAGE, NodeDisk, disk_load, disk_loads, disks_by_node, disks_of, gib_text
 from exaop.model.errors import NotFound, UsageError
 from exaop.model.schema import Field, Schema
 
@@ -83,12 +83,16 @@ class StorageNode(Configurable):
     def hdds(self) -> list[NodeDisk]:
         return [d for d in disks_of(self.cluster, self.name) if d.hdd is not None]
 
-    def properties(self) -> dict[str, Any]:
+    def properties(self, own: list[NodeDisk] | None = None, loads: dict[tuple[str, str], float] | None = None
+                   ) -> dict[str, Any]:  # fmt: skip
+        """``own`` (the node's disks) and ``loads`` (disk_loads) when describing many nodes at once."""
         c = self.cluster
-        storage_disks = [d for d in disks_of(c, self.name) if d.type == STORAGE and d.installed is not None]
+        own = disks_of(c, self.name) if own is None else own
+        loads = disk_loads(c) if loads is None else loads
+        storage_disks = [d for d in own if d.type == STORAGE and d.installed is not None]
         disk_space = sum(float(d.installed["size"]) for d in storage_disks if d.installed)
         capacity = sum(volumes.capacity(c, self.name, d.name) for d in storage_disks)
-        used = sum(disk_load(c, self.name, d.name) for d in storage_disks)
+        used = sum(loads.get((self.name, d.name), 0.0) for d in storage_disks)
         nodes = c.database_node_names()
         return {
             **self.values,
@@ -354,4 +358,6 @@ def node_lost(cluster: Cluster, name: str) -> None:
 
 
 def nodes_information(cluster: Cluster) -> list[dict[str, Any]]:
-    return [{"name": n, **storage_node(cluster, n).properties()} for n in cluster.database_node_names()]
+    by_node, loads = disks_by_node(cluster), disk_loads(cluster)
+    return [{"name": n, **storage_node(cluster, n).properties(by_node.get(n, []), loads)}
+            for n in cluster.database_node_names()]  # fmt: skip

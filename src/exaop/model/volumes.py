@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from exaop.model.base import Entity
-from exaop.model.disks import STORAGE, disk_load, disks_of, gib_text, seed_layouts
+from exaop.model.disks import STORAGE, NodeDisk, disk_loads, disks_by_node, gib_text, seed_layouts
 from exaop.model.errors import NotFound, UsageError
 from exaop.model.lists import list_of
 from exaop.model.schema import Field, Schema
@@ -251,9 +251,10 @@ def _check_disk(cluster: Cluster, nodes: list[str], disk: str) -> None:
 
 def check_room(cluster: Cluster, disk: str, load: dict[str, float], vol: Volume | None = None) -> None:
     """Refuse unless every node's disk has room for ``load`` besides the other volumes on it."""
+    placed = disk_loads(cluster)
+    mine = vol.load() if vol is not None and vol.disk == disk else {}
     for node, gib in sorted(load.items()):
-        own = vol.load().get(node, 0.0) if vol is not None and vol.disk == disk else 0.0
-        free = capacity(cluster, node, disk) - (disk_load(cluster, node, disk) - own)
+        free = capacity(cluster, node, disk) - (placed.get((node, disk), 0.0) - mine.get(node, 0.0))
         if gib > free + 1e-6:
             raise UsageError(f"not enough room on {disk} of {node}: {gib_text(gib)} GiB needed, "
                              f"{gib_text(max(0.0, free))} GiB free")  # fmt: skip
@@ -270,11 +271,16 @@ def _check_layout(nodes: list[str], masters: int, redundancy: int) -> None:
 
 def default_disk(cluster: Cluster, nodes: list[str]) -> str:
     """The first storage disk every one of ``nodes`` has in EXAStorage ('' if there is none)."""
+    by_node = disks_by_node(cluster)
     names = None
     for node in nodes:
-        have = [d.name for d in disks_of(cluster, node) if d.hdd and d.hdd["in_storage"] and not d.deleting]
+        have = _in_storage(by_node.get(node, []))
         names = have if names is None else [n for n in names if n in have]
     return (names or [""])[0]
+
+
+def _in_storage(disks: list[NodeDisk]) -> list[str]:
+    return [d.name for d in disks if d.hdd and d.hdd["in_storage"] and not d.deleting]
 
 
 def _new_vid(cluster: Cluster) -> str:
@@ -403,7 +409,8 @@ def _storage_nodes(obj: Any) -> list[str]:
 
 
 def _storage_disks(obj: Any) -> list[str]:
-    return sorted({d.name for n in obj.cluster.database_node_names() for d in disks_of(obj.cluster, n)
+    by_node = disks_by_node(obj.cluster)
+    return sorted({d.name for n in obj.cluster.database_node_names() for d in by_node.get(n, [])
                    if d.type == STORAGE and not d.deleting})  # fmt: skip
 
 
@@ -758,11 +765,13 @@ def state(cluster: Cluster, vol: Volume) -> str:
 
 def warn_space(cluster: Cluster, nodes: list[str]) -> None:
     """A Warning for each node whose EXAStorage space is used beyond its warning threshold."""
+    by_node, placed = disks_by_node(cluster), disk_loads(cluster)
     for node in sorted(set(nodes)):
         sn = cluster.table("storage_node").get(f"storage/{node}")
         threshold = sn.values.get("space_warn_threshold", 90) if sn is not None else 90
-        total = sum(capacity(cluster, node, d.name) for d in disks_of(cluster, node))
-        used = sum(disk_load(cluster, node, d.name) for d in disks_of(cluster, node) if d.type == STORAGE)
+        own = by_node.get(node, [])
+        total = sum(capacity(cluster, node, d.name) for d in own)
+        used = sum(placed.get((node, d.name), 0.0) for d in own if d.type == STORAGE)
         if total and used * 100 / total >= threshold:
             cluster.log("Storage", node, "Warning", f"EXAStorage space of {node} is {used * 100 / total:.0f}% used "
                         f"(warning threshold {threshold}%)")  # fmt: skip
@@ -928,7 +937,8 @@ def add_schema_defaults(cluster: Cluster) -> dict[str, Any]:
     per node, their first common storage disk, and the largest size that fits with redundancy 1."""
     nodes = cluster.database_node_names()
     disk = default_disk(cluster, nodes)
-    free = [capacity(cluster, n, disk) - disk_load(cluster, n, disk) for n in nodes] if disk else []
+    placed = disk_loads(cluster)
+    free = [capacity(cluster, n, disk) - placed.get((n, disk), 0.0) for n in nodes] if disk else []
     size = int(max(0.0, min(free)) * len(nodes)) if free else 0
     return {"allowed_users": [], "block_size": BLOCK_SIZE_KIB, "hdd_type": disk, "labels": [],
             "masternodes": len(nodes), "nodes_list": nodes, "priority": PRIORITY, "readonly_users": [],
@@ -942,4 +952,10 @@ def _volumes(c: Cluster) -> list[str]:
 
 @list_of("StorageVolumeNodes")
 def _storage_volume_nodes(c: Cluster) -> list[str]:
-    return [n for n in c.database_node_names() if default_disk(c, [n])]
+    by_node = disks_by_node(c)
+    return [n for n in c.database_node_names() if _in_storage(by_node.get(n, []))]
+
+
+def checkable_nodes(c: Cluster) -> list[str]:
+    """Storage nodes whose disks can be checked now: running, with a storage disk in EXAStorage."""
+    return [n for n in _storage_volume_nodes(c) if c.nodes[n].online]

@@ -140,7 +140,7 @@ def nodes_list_information(ctx: Context, s: Storage) -> list[dict[str, Any]]:
 @m("checkNodeDiskInformation", "read", "The storage nodes whose disks can be checked now: running, with a "
    "storage disk.", returns="array")  # fmt: skip
 def check_node_disk_information(ctx: Context, s: Storage) -> list[str]:
-    return [n for n in s.storage_nodes() if ctx.cluster.nodes[n].online and volumes.default_disk(ctx.cluster, [n])]
+    return volumes.checkable_nodes(ctx.cluster)
 
 
 @m("deleteMetadata", "operate", "Make EXAStorage forget its volumes and devices on every node: the volumes "
