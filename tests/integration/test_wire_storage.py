@@ -237,3 +237,57 @@ def test_storage_node_out_and_back_on_the_clock(server_factory: Factory) -> None
     assert sn.getProperties()["state"] == "online"
     assert storage.setAutoRestartFlag(True) == "OK" and storage.serviceHasAutoRestartFlag() is True
     assert sn.forceBgRecoveryLimitCalibration() == 375
+
+
+def test_every_method_answers_a_value_every_client_parses(server_factory: Factory) -> None:
+    """Each method once with valid arguments, in a state that allows it: no fault, no nil, the
+    shape its help promises."""
+    srv = server_factory()
+    c = srv.proxy()
+    s = up(srv)
+    sn, hdd, vol = s.n0011, s.n0011.d03_storage, s.v0001
+    part, seg = s.v0000.n0011, s.v0000.n0011.s0000
+    calls: list[tuple[Any, tuple[Any, ...], type | tuple[type, ...]]] = [
+        (s.getProperties, (), dict), (s.getStorageInfo, (), dict), (s.getVolumeList, (), list),
+        (s.getVolumeInfo, ("v0001",), dict), (s.nodesInformation, (), dict), (s.nodesListInformation, (), list),
+        (s.checkNodeDiskInformation, (), list), (s.getArchiveFilesystems, (), dict),
+        (s.serviceHasAutoRestartFlag, (), bool), (s.setAutoRestartFlag, (False,), str),
+        (s.serviceIsOnline, (), bool), (s.storageHasQuorum, (), bool),
+        (vol.getProperties, (), dict), (vol.getPermissions, (), dict), (vol.checkPermissions, (), bool),
+        (vol.getFilesList, (), list), (vol.setIoState, (True, False), str), (vol.resizeVolume, (4,), (int, float)),
+        (vol.editStorageVolume, ({"priority": 3},), list), (vol.formatFilesystem, (), str),
+        (part.getProperties, (), dict), (part.getAllSegments, (), list), (part.getSegmentsDescriptions, (), list),
+        (part.recoverNode, (), str), (part.stopRecoverNode, (), str),
+        (seg.getProperties, (), dict), (seg.getPartitions, (), list),
+        (sn.getProperties, (), dict), (sn.changeable, (), bool), (sn.getAllDevices, (), list),
+        (sn.getUnusedDevices, ("",), list), (sn.clearDeviceErrors, (), int), (sn.disableBgRecovery, (), str),
+        (sn.enableBgRecovery, (), str), (sn.setBgRecoveryLimit, (200,), str), (sn.setSpaceWarnThreshold, (95,), str),
+        (sn.forceBgRecoveryLimitCalibration, (), int), (sn.nodeIsSuspended, (), bool),
+        (hdd.getProperties, (), dict), (hdd.isEnlargeable, (), bool),
+        (s.volume_schema.getProperties, (), dict),
+        (c.n0011.getDiskStates, (), list), (c.n0011.getAllDisks, (), list), (c.n0011.getDeviceInfo, (), list),
+        (c.n0011.getDiskInfo, ("d03_storage",), dict), (c.n0011.fixChecksums, (), list),
+        (c.n0011.d03_storage.diskIsExtendable, (), bool), (c.n0011.d03_storage.getProperties, (), dict),
+        (c.n0011.addStorageDisk, (["/dev/sdc"], "aes256", "fast", 500, 7), str),
+        (sn.addUnusedDevices, (["d07_storage"],), list), (sn.disableDevices, (["d07_storage"],), str),
+        (sn.enableDevices, (["d07_storage"],), str), (sn.removeDevices, (["d07_storage"],), str),
+        (c.getAllArchiveVolumes, (), list),
+        (c.n0012.addNodeDisk, ({"disktype": "Storage", "disksize": 100},), str),
+        (c.n0012.deleteDisks, (["d04_storage"],), str), (c.n0012.applyDefaultDiskLayout, (), list),
+        (s.editStorage, ({"vlan_list": []},), list),
+    ]  # fmt: skip
+    for fn, args, kind in calls:
+        assert isinstance(fn(*args), kind), fn
+    assert c.n0011.getDiskInfo("d07_storage")["in_storage"] is False
+    advance(srv, 3600)
+    assert s.getVolumeInfo("v0000")["state"] == "ONLINE"
+    sn.addUnusedDevices(["d07_storage"])
+    assert c.n0011.d07_storage.editNodeDisk({"disksize": 2000}) == ["disksize"]  # waits for the next boot
+    assert hdd.isEnlargeable() is False and s.n0011.d07_storage.isEnlargeable() is False
+    assert s.n0014.suspendNode() == "OK" and s.n0014.resumeNode() == "OK" and s.n0014.restartNode() == "OK"
+    advance(srv, 3600)
+    small = s.addStorageVolume({**README_VOLUME, "nodes_list": ["n0011", "n0012", "n0013"], "masternodes": 3})
+    assert srv.proxy(f"/cluster1/storage/{small}").moveNodes({"n0011": "n0014"}) == ["n0014", "n0012", "n0013"]
+    assert srv.proxy(f"/cluster1/storage/{small}/n0012").moveNode("n0011") == "OK"
+    assert s.getVolumeInfo(small)["nodes"] == ["n0014", "n0011", "n0013"]
+    assert fault(s.v0000.moveNodes, {"n0014": "n0014"}).faultString == "UsageError: n0014 cannot move to itself"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from exaop.model.base import Entity
+from exaop.model.disks import disk_states
 from exaop.model.errors import UsageError
 from exaop.model.power import DriverError, PowerState
 
@@ -294,8 +295,6 @@ class Node(Entity):
 
     def disks(self) -> list[dict[str, Any]]:
         """The node's disks as getDiskStates shows them (model/disks.py)."""
-        from exaop.model.disks import disk_states  # disks import the node's module
-
         return disk_states(self.cluster, self.name)
 
     def hardware_information(self, infotype: Any = 1) -> str:

@@ -597,6 +597,8 @@ def move_nodes(cluster: Cluster, vol: Volume, mapping: Any) -> list[str]:
     for old, new in mapping.items():
         if old not in vol.nodes:
             raise UsageError(f"{old} holds no part of volume {vol.vid}")
+        if new == old:
+            raise UsageError(f"{old} cannot move to itself")
         if not isinstance(new, str) or new not in cluster.database_node_names():
             raise UsageError(f"{new!r} is not a database node")
         if new in vol.nodes and new not in mapping:
