@@ -427,3 +427,22 @@ def test_permissions_and_io_state() -> None:
     info = volumes.info(s.c, vol)
     assert (info["app_io_enabled"], info["int_io_enabled"]) == (False, True)
     assert "volume v0000: application IO off, internal IO on" in s.messages(priority="Warning")
+
+
+def test_a_state_dir_from_before_disks_gets_the_default_layout_on_load() -> None:
+    s = Sim()
+    records, _ = s.c.take_changes()
+    old = []
+    for kind, key, rec in records:
+        if kind in ("node_disk", "storage_node"):
+            continue
+        if kind == "volume":
+            rec = {k: v for k, v in rec.items() if k not in ("disk", "masternodes")}
+        if kind == "storage":
+            rec = {k: v for k, v in rec.items() if k != "seeded"}
+        old.append((kind, key, rec))
+    c = Cluster.from_records(s.profile, s.now, old, {"simulated": SimulatedDriver()})
+    assert [d["name"] for d in c.nodes["n0012"].disks()] == ["d00_os", "d01_swap", "d02_data", "d03_storage"]
+    assert c.volumes["v0000"].disk == "d03_storage" and c.volumes["v0000"].masters == 4
+    assert_figures_add_up(c)
+    assert c.has_changes, "what the load made up is saved with the next commit"

@@ -257,6 +257,8 @@ def _check_volume_room(
     db_nodes = [n["name"] for n in nodes]
     for v in volumes:
         names = v.get("nodes", db_nodes)
+        if not names:
+            raise ProfileError(f"volumes.{v.get('id')}.nodes must name at least one database node")
         on_ls = [n for n in names if n in license_servers]
         if on_ls:
             raise ProfileError(f"volumes.{v.get('id')}: {', '.join(on_ls)} is a license server, not a database node")
