@@ -379,10 +379,6 @@ def check_users(obj: Any, ids: list[int]) -> None:
             raise UsageError(f"no user with id {', '.join(map(str, unknown))}")
 
 
-def logins(cluster: Cluster, ids: list[int]) -> list[str]:
-    return [cluster.users.by_id[i].login for i in ids if i in cluster.users.by_id]
-
-
 def access(cluster: Cluster, vol: Volume, user: User) -> str:
     """The user's access to the volume: 'rw', 'ro' or '' (none). Users with the Master role on
     the cluster may use every volume."""
