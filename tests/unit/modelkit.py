@@ -97,7 +97,7 @@ def keeping_passwords(sim: Sim) -> Sim:
     return sim
 
 
-def refused(fn: Callable[..., Any], *args: Any) -> str:
+def refusal(fn: Callable[..., Any], *args: Any) -> str:
     """The reason of the UsageError ``fn(*args)`` must raise."""
     with pytest.raises(UsageError) as e:
         fn(*args)

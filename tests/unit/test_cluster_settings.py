@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 
 from exaop.model import software, support
 from exaop.model.schema import MASK
-from tests.unit.modelkit import Sim, keeping_passwords, refused, without_jitter
+from tests.unit.modelkit import Sim, keeping_passwords, refusal, without_jitter
 
 
 def sim() -> Sim:
@@ -26,15 +26,15 @@ def test_each_form_changes_only_its_fields_checked_together() -> None:
     assert st.edit("editNodeClusterNetwork", {"cluster_desc": "prod", "dns_server1": "10.0.0.53"}) == \
         ["cluster_desc", "dns_server1"]  # fmt: skip
     assert st.properties()["cluster_desc"] == "prod"
-    assert refused(st.edit, "editNodeClusterNetwork", {"disk_usage_error": 90}).startswith(
+    assert refusal(st.edit, "editNodeClusterNetwork", {"disk_usage_error": 90}).startswith(
         "unknown field(s) disk_usage_error; cluster (editNodeClusterNetwork) has: cluster_desc")
-    assert refused(st.edit, "editMonitorThresholds", {"disk_usage_warning": 96}) == \
+    assert refusal(st.edit, "editMonitorThresholds", {"disk_usage_warning": 96}) == \
         "disk_usage_warning (96) must be below disk_usage_error (95)"  # fmt: skip
-    assert refused(st.edit, "editNodeClusterNetwork", {"default_gateway": "192.0.2.1"}) == \
+    assert refusal(st.edit, "editNodeClusterNetwork", {"default_gateway": "192.0.2.1"}) == \
         "default_gateway 192.0.2.1 is not in external_network 10.60.1.0/24"  # fmt: skip
-    assert refused(st.edit, "editNodeClusterNetwork", {"time_zone": "Mars/Olympus"}).startswith("time_zone must be")
-    assert refused(st.edit, "editNodeClusterNetwork", {"ntp_key": "abc"}).startswith("ntp_key is the key's number")
-    assert refused(st.edit, "editNodeClusterDefaults", {"default_devices": ["sda; rm"]}).startswith("default_devices")
+    assert refusal(st.edit, "editNodeClusterNetwork", {"time_zone": "Mars/Olympus"}).startswith("time_zone must be")
+    assert refusal(st.edit, "editNodeClusterNetwork", {"ntp_key": "abc"}).startswith("ntp_key is the key's number")
+    assert refusal(st.edit, "editNodeClusterDefaults", {"default_devices": ["sda; rm"]}).startswith("default_devices")
     assert st.edit("editMonitorThresholds", {"disk_usage_warning": 80, "disk_usage_error": 90}) == \
         ["disk_usage_error", "disk_usage_warning"]  # fmt: skip
     assert st.edit("editNodeClusterNetwork", {"software_update_url": "https://updates.example/exa",
@@ -62,8 +62,8 @@ def test_restart_fields_and_tls_wait_for_exaoperation() -> None:
                             serialization.NoEncryption()).decode()  # fmt: skip
     other = ec.generate_private_key(ec.SECP256R1()).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-    assert refused(st.upload_tls, cert, other) == "private_key does not belong to the certificate"
-    assert refused(st.upload_tls, "junk", pem).startswith("cert is not a PEM certificate")
+    assert refusal(st.upload_tls, cert, other) == "private_key does not belong to the certificate"
+    assert refusal(st.upload_tls, "junk", pem).startswith("cert is not a PEM certificate")
     assert st.upload_tls(cert, pem)["subject"] == "CN=exaop.example" and st.need_restart()
     assert pem not in str(st.record()) and pem not in str(support.state(s.c))
 
@@ -71,15 +71,15 @@ def test_restart_fields_and_tls_wait_for_exaoperation() -> None:
 def test_ntp_and_the_cluster_time() -> None:
     s = sim()
     st = s.c.settings
-    assert refused(st.synchronize_ntp) == "no NTP server is configured: set ntp_server1 with editNodeClusterNetwork"
+    assert refusal(st.synchronize_ntp) == "no NTP server is configured: set ntp_server1 with editNodeClusterNetwork"
     assert st.cluster_time_step("2030-01-01 00:00:00") > 0
-    assert refused(st.cluster_time_step, "2001-01-01 00:00:00").endswith("its clock only moves forward")
-    assert refused(st.cluster_time_step, "tomorrow") == "'tomorrow' is not a time 'YYYY-MM-DD HH:MM:SS' (UTC)"
+    assert refusal(st.cluster_time_step, "2001-01-01 00:00:00").endswith("its clock only moves forward")
+    assert refusal(st.cluster_time_step, "tomorrow") == "'tomorrow' is not a time 'YYYY-MM-DD HH:MM:SS' (UTC)"
     st.edit("editNodeClusterNetwork", {"ntp_server1": "pool.ntp.org", "ntp_server2": "10.0.0.123"})
     assert [x["state"] for x in st.ntp_state()] == ["not synchronized", "not synchronized"]
     assert st.synchronize_ntp() == ["pool.ntp.org", "10.0.0.123"]
     assert st.ntp_state()[0]["state"] == "synchronized" and st.ntp_state()[0]["last_sync"]
-    assert refused(st.cluster_time_step, "2030-01-01 00:00:00").startswith("the cluster's time comes from NTP")
+    assert refusal(st.cluster_time_step, "2030-01-01 00:00:00").startswith("the cluster's time comes from NTP")
     st.edit("editNodeClusterNetwork", {"ntp_server2": ""})
     assert st.ntp_state() == [{"server": "pool.ntp.org", "state": "not synchronized", "last_sync": "", "key": "no"}]
 
@@ -89,9 +89,9 @@ def test_firewall_rules_are_checked_line_by_line() -> None:
     default = st.firewall_configuration("n0011")
     assert "ACCEPT tcp 8563       # database exa_db1" in default
     bad_line = "line 2: 'ALLOW everything' is not 'ACCEPT|DROP|REJECT tcp|udp|icmp|all [PORT[:PORT]] [from NETWORK]'"
-    assert refused(st.submit_firewall, "ACCEPT tcp 22\nALLOW everything\n") == bad_line
-    assert refused(st.submit_firewall, "ACCEPT tcp 70000") == "line 1: port(s) 70000 out of 1-65535"
-    assert refused(st.submit_firewall, "ACCEPT tcp 22 from 10.0.0.300/8").startswith("line 1: '10.0.0.300/8'")
+    assert refusal(st.submit_firewall, "ACCEPT tcp 22\nALLOW everything\n") == bad_line
+    assert refusal(st.submit_firewall, "ACCEPT tcp 70000") == "line 1: port(s) 70000 out of 1-65535"
+    assert refusal(st.submit_firewall, "ACCEPT tcp 22 from 10.0.0.300/8").startswith("line 1: '10.0.0.300/8'")
     assert st.firewall_configuration("n0011") == default  # refused: nothing changed
     assert st.submit_firewall("# mine\nACCEPT tcp 22 from 10.0.0.0/8\nDROP all\n") == 2
     assert st.firewall_configuration("n0012").startswith("# mine")
@@ -103,14 +103,14 @@ def test_priorities_order_the_exaoperation_nodes() -> None:
     assert c.exaoperation_nodes() == ["n0010", "n0011", "n0012"]
     assert c.settings.set_priorities({"n0010": 1, "n0011": 3, "n0012": 2}) == ["n0011", "n0012", "n0010"]
     assert c.exaoperation_nodes() == ["n0011", "n0012", "n0010"]
-    assert refused(c.settings.set_priorities, ["n0011"]) == "name each EXAoperation node once: n0010, n0011, n0012"
-    assert refused(c.settings.set_priorities, ["n0013", "n0011", "n0012"]).startswith("n0013: not an EXAoperation")
+    assert refusal(c.settings.set_priorities, ["n0011"]) == "name each EXAoperation node once: n0010, n0011, n0012"
+    assert refusal(c.settings.set_priorities, ["n0013", "n0011", "n0012"]).startswith("n0013: not an EXAoperation")
     assert c.settings.reinit_priorities() == ["n0010", "n0011", "n0012"]
 
 
 def test_disk_password_is_sealed_and_reinstalls_the_nodes() -> None:
     s = sim()
-    assert refused(s.c.settings.set_disk_password, "short") == \
+    assert refusal(s.c.settings.set_disk_password, "short") == \
         "the disk password must be a string of at least 8 characters"  # fmt: skip
     assert s.c.settings.set_disk_password("correct horse") == ["n0011", "n0012", "n0013", "n0014"]
     assert s.c.settings.properties()["node_disk_password"] == MASK
@@ -131,26 +131,26 @@ def package(name: str = "EXASolution-6.2.18_LINUX_x86_64.tar.gz") -> tuple[str, 
 def test_uploads_and_updates_install_versions_on_the_clock() -> None:
     s = sim()
     c = s.c
-    assert refused(software.upload, c, "setup.exe", b"") .startswith("'setup.exe' is not a database package name")
-    assert refused(software.upload, c, "EXASolution-6.2.18.tar.gz", b"not gzip") == \
+    assert refusal(software.upload, c, "setup.exe", b"") .startswith("'setup.exe' is not a database package name")
+    assert refusal(software.upload, c, "EXASolution-6.2.18.tar.gz", b"not gzip") == \
         "EXASolution-6.2.18.tar.gz is not a gzip'ed tar archive"  # fmt: skip
     state = software.upload(c, *package())
     assert (state["state"], state["version"], state["progress"]) == ("unpacking", "6.2.18", 0)
-    assert refused(software.upload, c, *package()).endswith("is still unpacking; wait for it (getUploadPackageState)")
+    assert refusal(software.upload, c, *package()).endswith("is still unpacking; wait for it (getUploadPackageState)")
     s.advance(45)
     assert software.upload_state(c)["progress"] == 50
     s.advance(46)
     assert software.upload_state(c)["state"] == "installed"
     assert software.installed_versions(c) == ["6.2.17", "6.2.18"]
     assert software.history(c)[-1]["details"] == "EXASolution 6.2.18 from EXASolution-6.2.18_LINUX_x86_64.tar.gz"
-    assert software.available_updates(c) == [] and refused(software.download, c).startswith("no software_update_url")
+    assert software.available_updates(c) == [] and refusal(software.download, c).startswith("no software_update_url")
     c.settings.edit("editNodeClusterNetwork", {"software_update_url": "https://updates.example/"})
     assert software.available_updates(c) == ["6.2.19", "6.2.20"]
     assert software.download(c)["version"] == "6.2.20"
     s.advance(91)
     assert software.obsolete_versions(c) == ["6.2.18"]  # 6.2.17 is exa_db1's, 6.2.20 the newest
     assert software.remove_obsolete(c) == ["6.2.18"] and software.installed_versions(c) == ["6.2.17", "6.2.20"]
-    assert refused(software.remove_version, c, "6.2.17") == (
+    assert refusal(software.remove_version, c, "6.2.17") == (
         "EXASolution 6.2.17 is used by database(s) exa_db1; change their database_version first"
     )
 
@@ -164,13 +164,13 @@ def test_a_license_is_checked_against_what_the_cluster_uses() -> None:
     s = sim()
     c = s.c
     assert software.available_nodes(c) == software.UNLIMITED_NODES
-    assert refused(software.update_license, c, LICENSE.format(mem=100, nodes=8)) == \
+    assert refusal(software.update_license, c, LICENSE.format(mem=100, nodes=8)) == \
         "license_data: maxdbmemory 100 GiB is below the 200 GiB the databases are configured with"  # fmt: skip
-    assert refused(software.update_license, c, LICENSE.format(mem=0, nodes=3)) == \
+    assert refusal(software.update_license, c, LICENSE.format(mem=0, nodes=3)) == \
         "license_data: maxnodes 3 is below the cluster's 4 nodes"  # fmt: skip
-    assert refused(software.update_license, c, "<license><x/></license>").startswith(
+    assert refusal(software.update_license, c, "<license><x/></license>").startswith(
         "license_data: unknown element(s) x")
-    assert refused(software.update_license, c, LICENSE.replace("2099", "2001").format(mem=0, nodes=0)) == \
+    assert refusal(software.update_license, c, LICENSE.replace("2099", "2001").format(mem=0, nodes=0)) == \
         "license_data: the license expired on 2001-12-31"  # fmt: skip
     props = software.update_license(c, LICENSE.format(mem=210, nodes=6))
     assert props["license_companyname"] == "ACME" and props["license_maxdbmemory"] == 210

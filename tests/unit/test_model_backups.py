@@ -7,14 +7,7 @@ import pytest
 
 from exaop.model import backups
 from exaop.model.cluster import Cluster
-from exaop.model.errors import UsageError
-from tests.unit.modelkit import DB_NODES, T0, Sim, without_jitter
-
-
-def refusal(fn, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(UsageError) as exc:
-        fn(*args)
-    return exc.value.reason
+from tests.unit.modelkit import DB_NODES, T0, Sim, refusal, without_jitter
 
 
 def running() -> Sim:

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exaop.model.errors import UsageError
-from tests.unit.modelkit import Sim, without_jitter
-
-
-def refusal(fn, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(UsageError) as exc:
-        fn(*args)
-    return exc.value.reason
+from tests.unit.modelkit import Sim, refusal, without_jitter
 
 
 def ready() -> Sim:

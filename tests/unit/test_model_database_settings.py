@@ -8,16 +8,9 @@ import pytest
 
 from exaop.model.cluster import Cluster
 from exaop.model.database import Database
-from exaop.model.errors import NotFound, UsageError
+from exaop.model.errors import NotFound
 from exaop.model.software import installed_versions, remove_version
-from tests.unit.modelkit import DB_NODES, Sim, without_jitter
-
-
-def refusal(fn, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(UsageError) as exc:
-        fn(*args)
-    return exc.value.reason
-
+from tests.unit.modelkit import DB_NODES, Sim, refusal, without_jitter
 
 README = {"clients_port_number": 2568, "data_disk": "d02_data", "database_name": "db1",
           "database_version": "6.0.dev5", "memory_usage": 4, "nodes_list": DB_NODES, "nodes_number": 4}  # fmt: skip

@@ -7,13 +7,7 @@ import re
 import pytest
 
 from exaop.model.errors import UsageError
-from tests.unit.modelkit import DB_NODES, Sim, without_jitter
-
-
-def refusal(fn, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(UsageError) as exc:
-        fn(*args)
-    return exc.value.reason
+from tests.unit.modelkit import DB_NODES, Sim, refusal, without_jitter
 
 
 def test_default_cluster_starts_with_license_server_up_and_database_nodes_off() -> None:

@@ -8,15 +8,11 @@ from argon2 import PasswordHasher
 from exaop.model import users as users_module
 from exaop.model.errors import Forbidden, NotFound, UsageError
 from exaop.model.users import User
-from tests.unit.modelkit import Sim, without_jitter
+from tests.unit.modelkit import Sim, refusal, without_jitter
 
 PLUGIN = "Administration.vmware-tools"
 
 
-def refusal(fn, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(UsageError) as exc:
-        fn(*args)
-    return exc.value.reason
 
 
 # -- log services -------------------------------------------------------------------------------

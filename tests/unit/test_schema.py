@@ -32,7 +32,7 @@ def cluster() -> Cluster:
     return Cluster.from_profile(default_profile(), 1_700_000_000.0, {"simulated": SimulatedDriver()}, FernetBox())
 
 
-def refused(values: object, creating: bool = True) -> str:
+def refusal(values: object, creating: bool = True) -> str:
     with pytest.raises(UsageError) as e:
         SCHEMA.validate(values, None, creating=creating, seal=lambda s: "sealed:" + s)
     return e.value.reason
@@ -46,20 +46,20 @@ def test_a_new_object_gets_its_defaults_and_its_password_sealed() -> None:
 
 
 def test_every_refusal_names_the_field_and_the_reason() -> None:
-    assert refused({}) == "missing required field(s) for a new gadget: title"
-    assert refused({"title": "x", "nope": 1}).startswith("unknown field(s) nope; gadget has: title, count")
-    assert refused({"title": 5}) == "title must be a string, got an int"
-    assert refused({"title": "x" * 11}) == "title is limited to 10 characters, got 11"
-    assert refused({"title": "a\nb"}) == "title must be a single line"
-    assert refused({"title": "x", "count": 9}) == "count must be at most 5, got 9"
-    assert refused({"title": "x", "count": True}) == "count must be a whole number, got a boolean"
-    assert refused({"title": "x", "flag": "yes"}) == "flag must be True or False, got a string"
-    assert refused({"title": "x", "colour": "blue"}) == "colour must be one of: red, green; got 'blue'"
-    assert refused({"title": "x", "tags": ["a", "z"]}) == "tags: unknown value(s) z; allowed: a, b, c"
-    assert refused({"title": "x", "tags": ["a", "a"]}) == "tags names a value twice"
-    assert refused({"serial": "1"}, creating=False) == "serial of a gadget cannot be changed (read-only)"
-    assert refused({"slot": 1}, creating=False) == "slot of a gadget cannot be changed (set when it is added)"
-    assert refused(["title"]) == "adding a gadget takes a dictionary of fields, got a list"
+    assert refusal({}) == "missing required field(s) for a new gadget: title"
+    assert refusal({"title": "x", "nope": 1}).startswith("unknown field(s) nope; gadget has: title, count")
+    assert refusal({"title": 5}) == "title must be a string, got an int"
+    assert refusal({"title": "x" * 11}) == "title is limited to 10 characters, got 11"
+    assert refusal({"title": "a\nb"}) == "title must be a single line"
+    assert refusal({"title": "x", "count": 9}) == "count must be at most 5, got 9"
+    assert refusal({"title": "x", "count": True}) == "count must be a whole number, got a boolean"
+    assert refusal({"title": "x", "flag": "yes"}) == "flag must be True or False, got a string"
+    assert refusal({"title": "x", "colour": "blue"}) == "colour must be one of: red, green; got 'blue'"
+    assert refusal({"title": "x", "tags": ["a", "z"]}) == "tags: unknown value(s) z; allowed: a, b, c"
+    assert refusal({"title": "x", "tags": ["a", "a"]}) == "tags names a value twice"
+    assert refusal({"serial": "1"}, creating=False) == "serial of a gadget cannot be changed (read-only)"
+    assert refusal({"slot": 1}, creating=False) == "slot of a gadget cannot be changed (set when it is added)"
+    assert refusal(["title"]) == "adding a gadget takes a dictionary of fields, got a list"
     assert SCHEMA.validate({"count": "3"}, None, creating=False) == {"count": 3}  # numbers sent as text
 
 

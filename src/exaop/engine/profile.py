@@ -12,6 +12,7 @@ from exaop.model.base import check_name
 from exaop.model.errors import UsageError
 from exaop.model.logs import PRIORITIES
 from exaop.model.profile import Duration, LogRetention, Profile
+from exaop.model.volumes import profile_load
 
 __all__ = ["Duration", "Profile", "ProfileError", "default_profile", "load_profile", "parse_profile"]
 
@@ -140,6 +141,7 @@ def parse_profile(raw: dict[str, Any]) -> Profile:
         if db.get("volume") and db["volume"] not in vids:
             raise ProfileError(f"databases.{db['name']}: unknown volume {db['volume']}")
     hardware = {**_defaults(raw, "hardware"), **_table(raw, "hardware")}
+    _check_volume_room(hardware, nodes, [n["name"] for n in license_servers], volumes)
     _check_objects(cluster, hardware, [n["name"] for n in license_servers], volumes, databases,
                    _array(raw, "logservices"), _array(raw, "plugins"))  # fmt: skip
     logs = _log_retention(_table(raw, "logs"), _defaults(raw, "logs"))
@@ -255,6 +257,31 @@ def _check_objects(
         if not isinstance(pl.get("name"), str) or not pl["name"]:
             raise ProfileError("plugins.name is required (like Administration.vmware-tools)")
     unique("plugins", [pl["name"] for pl in plugins])
+
+
+def _check_volume_room(
+    hardware: dict[str, Any], nodes: list[dict[str, Any]], license_servers: list[str], volumes: list[dict[str, Any]]
+) -> None:
+    """The volumes' segments must fit the storage disks of the nodes they are placed on."""
+    db_nodes = [n["name"] for n in nodes]
+    for v in volumes:
+        names = v.get("nodes", db_nodes)
+        if not names:
+            raise ProfileError(f"volumes.{v.get('id')}.nodes must name at least one database node")
+        on_ls = [n for n in names if n in license_servers]
+        if on_ls:
+            raise ProfileError(f"volumes.{v.get('id')}: {', '.join(on_ls)} is a license server, not a database node")
+        for key in ("masternodes", "redundancy"):
+            if v.get(key, 1) > len(names):
+                raise ProfileError(f"volumes.{v.get('id')}.{key} is more than its {len(names)} node(s)")
+    hw_of = {n["name"]: {**hardware, **n.get("hardware", {})} for n in nodes}
+    for (node, disk), gib in sorted(profile_load(volumes, db_nodes).items()):
+        layout = hw_of[node].get("disks", [])
+        storage = [d for d in layout if d.get("type") == "Storage" and (d.get("name") == disk or not disk)]
+        size = float(storage[0]["size_gib"]) if storage else 0.0
+        if gib > size + 1e-6:
+            name = disk or (storage[0]["name"] if storage else "a storage disk")
+            raise ProfileError(f"volumes need {gib:.1f} GiB on {name} of {node}, which has {size:.1f} GiB")
 
 
 def _check_node_name(name: Any, where: str) -> None:

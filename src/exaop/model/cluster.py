@@ -9,7 +9,7 @@ from typing import Any
 
 from exaop.model import kinds as _kinds  # noqa: F401 - registers every configurable kind
 from exaop.model import node as node_states
-from exaop.model import node_config
+from exaop.model import node_config, volumes
 from exaop.model.base import Entity, Timeline
 from exaop.model.configurable import KINDS, Configurable
 from exaop.model.database import ENTITY_KINDS as DATABASE_KINDS
@@ -123,13 +123,7 @@ class Cluster:
             node.hardware = dict(n.get("hardware", {}))
             node.driver = n.get("driver", "simulated")
             c._add(node)
-        for v in profile.volumes:
-            vol = Volume(c, v["id"])
-            vol.type = v.get("type", "Data")
-            vol.size_gib = v.get("size_gib", 100)
-            vol.redundancy = v.get("redundancy", 1)
-            vol.nodes = list(v.get("nodes", c.database_node_names()))
-            c._add(vol)
+        volumes.seed(c, profile.volumes)  # the nodes' disks, then the volumes on them
         for d in profile.databases:
             c._add(database_from_profile(c, d))
         for ls in profile.logservices:
@@ -176,6 +170,7 @@ class Cluster:
                 c.settings = Settings.from_record(c, key, rec)
             elif kind == "user":
                 c.users.load(User.from_record(c, key, rec))
+        volumes.after_load(c)
         return c
 
     def _add(self, obj: Entity, dirty: bool = True) -> None:
@@ -341,7 +336,7 @@ class Cluster:
                 f"{node.name} runs database(s) {', '.join(users)}; stop them before shutting the node down"
             )
         st = self.storage
-        if not node.license_server and st.state != "stopped" and node.name not in st.ignored:
+        if not node.license_server and st.state != "stopped" and not st.excused(node.name):
             raise UsageError(f"EXAStorage is {st.state} on {node.name}; stop EXAStorage before shutting the node down")
         if node.name == self.master.node:
             if not node.license_server:
@@ -365,8 +360,8 @@ class Cluster:
         for db in self.databases.values():
             db.node_lost(node.name, reason)
         storage_running = self.storage.state == STARTING or self.storage.online
-        if storage_running and not node.license_server and node.name not in self.storage.ignored:
-            self.storage.fail(reason)
+        if storage_running and not node.license_server and not self.storage.excused(node.name):
+            self.storage.fail(reason, node.name)
         if node.name == self.master.node and not self.halt_reason:
             # powered off under EXAoperation's feet: it goes down as with a shutdown
             self.halt_reason = f"{node.name}, where EXAoperation runs, {how}"
@@ -375,6 +370,7 @@ class Cluster:
     def node_arrived(self, node: Node) -> None:
         for p in self.plugins.values():
             p.node_gone(node.name)
+        self.storage.node_arrived(node.name)
 
     # -- EXAoperation itself ---------------------------------------------------------------
 
@@ -496,19 +492,13 @@ class Cluster:
         return db
 
     def add_volume(self, vtype: str, size_gib: float, nodes: list[str], redundancy: int = 1, owner: str = "") -> Volume:
-        """A new EXAStorage volume (v0000, v0001 ... the lowest free id): the model's way to
-        make one (addStorageVolume checks its dictionary, then comes here)."""
-        n = 0
-        while f"v{n:04d}" in self.volumes:
-            n += 1
-        vol = Volume(self, f"v{n:04d}")
-        vol.type, vol.size_gib, vol.nodes, vol.redundancy, vol.owner = vtype, size_gib, list(nodes), redundancy, owner
-        self._add(vol)
-        self.log("Storage", "", "Notice", f"volume {vol.vid} ({vtype}, {size_gib} GiB) created")
-        return vol
+        """A new EXAStorage volume (v0000, v0001 ... the lowest free id) with one segment per node on
+        the nodes' first common storage disk; UsageError when the disks have no room for it."""
+        return volumes.create(self, vtype, size_gib, list(nodes), redundancy, owner=owner)
 
     def remove_volume(self, vol: Volume) -> None:
         del self.volumes[vol.vid]
+        vol.set_deadline(None)
         self.forget(vol)
         self.log("Storage", "", "Notice", f"volume {vol.vid} removed")
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from exaop.model import node_config
 from exaop.model.base import Entity
+from exaop.model.disks import disk_states
 from exaop.model.errors import UsageError
 from exaop.model.power import DriverError, PowerState
 
@@ -497,12 +498,8 @@ class Node(Entity):
         }
 
     def disks(self) -> list[dict[str, Any]]:
-        hw = self.cluster.hardware_of(self)
-        state = "online" if self.online else "offline"
-        return [
-            {"name": d["name"], "size": d["size_gib"], "state": state, "devices": [f"/dev/sd{chr(97 + i)}"]}
-            for i, d in enumerate(hw.get("disks", []))
-        ]
+        """The node's disks as getDiskStates shows them (model/disks.py)."""
+        return disk_states(self.cluster, self.name)
 
     def hardware_information(self, infotype: Any = 1) -> str:
         """The DMI dump while the node is online; offline, a sentence without the word dmidecode

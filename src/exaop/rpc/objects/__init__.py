@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import exaop.rpc.objects.node_disks  # noqa: F401 - publishes the disk methods on nodes
+import exaop.rpc.objects.remote_volume  # noqa: F401 - publishes its methods on the cluster
 from exaop.model.cluster import Cluster
 from exaop.model.errors import NotFound
 from exaop.rpc.dispatch import Context

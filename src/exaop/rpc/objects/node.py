@@ -13,7 +13,7 @@ from exaop.model.errors import UsageError
 from exaop.model.node import Node
 from exaop.rpc.dispatch import Context
 from exaop.rpc.objects.cluster import CLUSTER
-from exaop.rpc.objects.kinds import delete_sub_object, fields_help
+from exaop.rpc.objects.kinds import fields_help
 from exaop.rpc.registry import ObjectType
 
 NODE = ObjectType("Node")
@@ -72,17 +72,6 @@ def get_node_info(ctx: Context, n: Node) -> dict[str, Any]:
     return n.info()
 
 
-@m("getDiskStates", "read", "This node's disks: dictionaries with name, size (GiB), state, devices.",
-   returns="array")  # fmt: skip
-def get_disk_states(ctx: Context, n: Node) -> list[dict[str, Any]]:
-    return n.disks()
-
-
-@m("getAllDisks", "read", "The names of this node's disks.", returns="array")
-def get_all_disks(ctx: Context, n: Node) -> list[str]:
-    return [d["name"] for d in n.disks()]
-
-
 @m("operationGetCurrent", "read", "What this node is doing: 'None', 'Booting', 'Installing', 'Wiping' or "
    "'Shutting down'.")  # fmt: skip
 def operation_get_current(ctx: Context, n: Node) -> str:
@@ -125,7 +114,7 @@ def copy_node(ctx: Context, n: Node, number: int | dict, external_number: int = 
     return node_config.copy_node(n, given).name
 
 
-delete_sub_object(NODE, parent=lambda n: n.name, what="one of its disks")
+# deleteSubObject (a disk), the disks as children and the disk methods: rpc/objects/node_disks.py
 
 
 @m("setInstallMode", "operate", "Install this node at its next boot. " + BOOT_FLAG_HELP)
