@@ -113,7 +113,8 @@ def cli(
     extra: list[str] = []
     if srv is not None:
         full_env.update(EXAOP_URL=srv.url, EXAOP_USER="admin", EXAOP_PASSWORD=password)
-        extra = ["--ca-file", ca_file(srv)] + (["--simulated-clock"] if simulated else [])
+        waits = args and args[0] in ("start", "stop")  # the commands that wait on a clock
+        extra = ["--ca-file", ca_file(srv)] + (["--simulated-clock"] if simulated and waits else [])
     full_env.update(env or {})
     full_env.update(COLUMNS="200", PYTHONUNBUFFERED="1")
     done = subprocess.run(
