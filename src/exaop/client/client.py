@@ -99,8 +99,12 @@ class _Transport(xmlrpc.client.SafeTransport):
         return chost, headers, x509
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
+        now = time.monotonic()
+        last, self._last_request = getattr(self, "_last_request", now), now
         if self._connection and host == self._connection[0]:
-            return self._connection[1]
+            if now - last < REUSE_IDLE:
+                return self._connection[1]
+            self.close()  # idle for long: the server may have closed it, and a request sent on it would be lost
         chost, self._extra_headers, x509 = self.get_host_info(host)
         if self._https:
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
@@ -114,6 +118,7 @@ class _Transport(xmlrpc.client.SafeTransport):
 
 
 _RETRYABLE_STATUS = {500, 502, 503, 504}  # 5xx: the server is away or restarting
+REUSE_IDLE = 5.0  # seconds a kept-alive connection may have been idle and still be used (exaop serve keeps 15)
 _PROBE_TIMEOUT = 3.0
 
 
@@ -289,7 +294,8 @@ class ExaClient:
                     raise NotAllowed(f"{self.base}{path}: user {self.user!r} may not call {method} "
                                      f"(HTTP 403 {e.errmsg}); ask for a role that allows it") from None  # fmt: skip
                 if e.errcode == 429:  # exaop serve: this address failed to log in too often
-                    wait = e.headers.get("retry-after", "?") if e.headers else "?"
+                    headers = {k.lower(): v for k, v in dict(e.headers or {}).items()}
+                    wait = headers.get("retry-after", "?")
                     raise AuthError(
                         f"{self.base}: logins from this address are refused for {wait} s after too many failed "
                         "logins; check the user and password, then try again"

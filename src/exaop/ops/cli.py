@@ -38,6 +38,7 @@ from exaop.ops.report import (
     PlainReporter,
     RichReporter,
     err_console,
+    out_console,
     print_status,
     print_summary,
     status_json,
@@ -265,7 +266,7 @@ def _dispatch(args: argparse.Namespace, err: Console, stream: _Stream | None) ->
     summary = procedure(connect(opts), opts, make_clock(args, opts), stream)
     if not args.json:
         try:
-            print_summary(summary, Console() if sys.stdout.isatty() else Console(no_color=True, width=100))
+            print_summary(summary, out_console() if sys.stdout.isatty() else out_console(no_color=True, width=100))
         except BrokenPipeError:
             stdout_gone()
     if not summary.ok:
@@ -295,13 +296,14 @@ def _status(args: argparse.Namespace, opts: Options, err: Console) -> int:
             return str(e)
 
     if sys.stdout.isatty() and not args.json:
-        with Live(console=Console(), auto_refresh=False) as live:
+        with Live(console=out_console(), auto_refresh=False) as live:
             while True:
                 seen = look()
                 stamp = time.strftime("%H:%M:%S")
                 view: Any = status_view(seen) if isinstance(seen, ClusterStatus) else f"[red]{seen}[/]"
                 live.update(_watched(view, stamp, interval), refresh=True)
                 time.sleep(interval)
+    out = out_console(no_color=True, width=100)
     while True:
         seen = look()
         try:
@@ -311,11 +313,13 @@ def _status(args: argparse.Namespace, opts: Options, err: Console) -> int:
                 sys.stdout.write(status_json(seen) + "\n")
                 sys.stdout.flush()
             else:
-                Console(no_color=True, width=100).print(status_view(seen))
+                out.print(status_view(seen))
                 sys.stdout.flush()
-        except BrokenPipeError:
+            if out.quiet:
+                raise BrokenPipeError
+        except BrokenPipeError:  # | head: the reader has what it wanted
             stdout_gone()
-            return seen.exit_code if isinstance(seen, ClusterStatus) else NoAnswer.exit_code
+            return 0
         time.sleep(interval)
 
 
@@ -383,7 +387,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     from exaop.server import ControlPlane, ServeOptions
 
-    console = Console()
+    console = out_console()
     state = Path(tempfile.mkdtemp(prefix="exaop-demo-"))
     password = secrets.token_urlsafe(12)
     t0 = time.monotonic()

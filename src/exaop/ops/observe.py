@@ -362,8 +362,8 @@ def wait_for_storage(run: Run, phase: str, call: LongCall, online: bool) -> str:
 
     def observe() -> Observation:
         if call.out:  # its answer is the news: nothing to ask meanwhile
-            waited = Seen(call.method, "not answered yet", call.sent_at)
-            return Observation(False, f"waiting for {call.method} to answer", progress="out", pending=[waited])
+            waited = Seen(call.method, "unanswered", call.sent_at)
+            return Observation(False, f"{call.method} sent", progress="out", pending=[waited])
         look()
         call.check(needed=services.get("Storaged") != "OK" if online else services.get("Storaged") == "OK")
         if call.out:  # sent again
@@ -381,7 +381,7 @@ def wait_for_storage(run: Run, phase: str, call: LongCall, online: bool) -> str:
     def last_look() -> Observation:
         if call.out:
             look()
-            waited = Seen(call.method, "not answered yet", call.sent_at)
+            waited = Seen(call.method, "unanswered", call.sent_at)
             shown = [waited, *(tracker.seen[n] for n in pending()[:SHOW])]
             return Observation(False, f"{call.method} sent", pending=shown)
         return observe()

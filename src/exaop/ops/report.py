@@ -40,6 +40,18 @@ def stdout_gone() -> None:
         pass
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich would exit 1; a reader that left is no error: go on, writing nowhere."""
+        self.quiet = True
+        stdout_gone()
+
+
+def out_console(**kwargs: Any) -> Console:
+    """stdout for people; when its reader leaves (``| head``) the rest goes nowhere, quietly."""
+    return _Console(**kwargs)
+
+
 def err_console() -> Console:
     """stderr for messages: colours on a terminal; lines never wrapped (a log file, a pipe)."""
     return Console(stderr=True, soft_wrap=True, highlight=False)
@@ -120,7 +132,7 @@ class RichReporter:
     heartbeat = 2.0  # real seconds: the line's per-object times are at most this old
 
     def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console()
+        self.console = console or out_console()
         self._status: Any = None
         self._line: _PhaseLine | None = None
 
@@ -161,7 +173,7 @@ class RichReporter:
 
 
 def print_summary(summary: Summary, console: Console | None = None, clock_label: str = "clock") -> None:
-    c = console or Console()
+    c = console or out_console()
     word = "plan" if summary.dry_run else "done" if summary.ok else "stopped"
     t = Table(title=f"{summary.procedure}: {word}", show_lines=False)
     t.add_column("phase")
@@ -216,7 +228,7 @@ def print_status(status: ClusterStatus, console: Console | None = None, as_json:
         sys.stdout.write(status_json(status) + "\n")
         sys.stdout.flush()
         return
-    (console or Console()).print(status_view(status))
+    (console or out_console()).print(status_view(status))
 
 
 def _styled(value: str) -> str:

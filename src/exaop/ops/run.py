@@ -132,12 +132,13 @@ class Run:
         outage: _Outage | None = None
         interval = self.backoff.first
         while True:
+            sent, sent_utc = self.clock.now(), datetime.now(UTC)
             try:
                 result = call()
             except Unreachable as e:
                 now = self.clock.now()
                 if outage is None:
-                    outage = _Outage(self, str(e), now)
+                    outage = _Outage(self, str(e), sent, sent_utc)  # not answering since the call went out
                 else:
                     outage.still(str(e))
                 if now >= outage.until:
@@ -189,8 +190,9 @@ class Run:
         send: Callable[[str], Any],
         needed: Callable[[str], bool],
         target: Callable[[str], str] = str,
-    ) -> None:
-        """Send ``method`` for every item at once and report each one the server answered.
+    ) -> list[str]:
+        """Send ``method`` for every item at once and report each one the server answered;
+        returns those (what this run did, not what another had under way).
 
         An action that got no answer may or may not have reached the server (it went away:
         killed, restarted). Once it answers again, those items are observed again and the
@@ -200,11 +202,13 @@ class Run:
         phase.
         """
         pending = list(items)
+        done: list[str] = []
         for _ in range(ACTION_ROUNDS):
             results = self.parallel(pending, send)
             refused = []
             for item, answer, err in results:
                 if err is None:
+                    done.append(item)
                     result = None if answer is None else str(answer)
                     self.emit("action", phase, f"{method} {item}", method=method, target=target(item), args=[],
                               result=result)  # fmt: skip
@@ -220,11 +224,11 @@ class Run:
             raise_failures(phase, method, refused + others)
             lost = [item for item, _, err in results if isinstance(err, Unreachable)]
             if not lost:
-                return
+                return done
             self.emit("warning", phase, f"no answer to {method} for {', '.join(lost)}; looking again", targets=lost)
             pending = [item for item in lost if needed(item)]  # reads wait for the server to be back
             if not pending:
-                return
+                return done
         raise NoAnswer(f"{phase}: no answer to {method} for {', '.join(pending)}")
 
     # -- phases --------------------------------------------------------------------------
@@ -287,10 +291,9 @@ class Run:
 class _Outage:
     """EXAoperation not answering, as the run reports it."""
 
-    def __init__(self, run: Run, reason: str, now: float) -> None:
-        self.run, self.reason, self.since = run, reason, now
-        self.since_utc = datetime.now(UTC)
-        self.until = max(run.deadline, now)
+    def __init__(self, run: Run, reason: str, since: float, since_utc: datetime) -> None:
+        self.run, self.reason, self.since, self.since_utc = run, reason, since, since_utc
+        self.until = max(run.deadline, run.clock.now())
         self.tell()
 
     def _until_text(self) -> tuple[str, str | None]:
@@ -379,7 +382,7 @@ class LongCall:
             raise as_ops_error(err, self.phase)
         elif isinstance(err, Unreachable) and needed:
             if self.sends >= ACTION_ROUNDS:
-                raise NoAnswer(f"{self.phase}: no answer to {self.method}")
+                raise NoAnswer(f"{self.phase}: no answer to {self.method} ({err})")
             self.run.emit("warning", self.phase, f"no answer to {self.method}; sending it again",
                           targets=[self.path.strip("/")])  # fmt: skip
             self._send()

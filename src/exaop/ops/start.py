@@ -79,14 +79,14 @@ def nodes_online(run: Run) -> str:
             run.emit("plan", "nodes", f"would power on {len(to_start)} node(s): {', '.join(to_start)}",
                      method="startupNode", targets=to_start, args=[])  # fmt: skip
         return "planned"
-    run.booted_nodes = list(to_start)
     acted_at = run.clock.now()
-    run.act_each("nodes", "startupNode", to_start, lambda n: run.act("", "startupNode", n),
-                 needed=lambda n: is_offline(node_status(run, n)))  # fmt: skip
+    started = run.act_each("nodes", "startupNode", to_start, lambda n: run.act("", "startupNode", n),
+                           needed=lambda n: is_offline(node_status(run, n)))  # fmt: skip
+    run.booted_nodes = list(to_start)  # booted now, by this run or another: plugins restart after boots
     watcher = NodeWatcher(run, nodes, online=True, feed=feed, known=status, acted_at=acted_at if to_start else None)
     wait_until(run, "nodes", "nodes to come online", watcher.observe, run.opts.timeout("nodes"),
                last_look=watcher.last_look)  # fmt: skip
-    return f"{len(nodes)} node(s) online" + (f", {len(to_start)} started" if to_start else ", none needed starting")
+    return f"{len(nodes)} node(s) online" + (f", {len(started)} started" if started else ", none needed starting")
 
 
 def storage_online(run: Run) -> str:
@@ -155,8 +155,8 @@ def databases_running(run: Run) -> str:
     tracker = Tracker({n: db_label(s) for n, s in states.items()}, run.clock.now(), look=ask)
     if to_start:
         tracker.acted(run.clock.now())
-    run.act_each("databases", "startDatabase", to_start, lambda n: run.act(f"/db_{n}", "startDatabase"),
-                 needed=lambda n: db_state(run, n).state == "setup")  # fmt: skip
+    started = run.act_each("databases", "startDatabase", to_start, lambda n: run.act(f"/db_{n}", "startDatabase"),
+                           needed=lambda n: db_state(run, n).state == "setup")  # fmt: skip
     started_at = {n: run.clock.now() for n in to_start}
 
     def waiting() -> list[str]:
@@ -174,7 +174,7 @@ def databases_running(run: Run) -> str:
     for n in wanted:
         conn = run.read(f"/db_{n}", "getDatabaseConnectionString")
         run.emit("connection", "databases", f"{n} accepts connections at {conn}", database=n, connection_string=conn)
-    return f"{len(wanted)} database(s) accepting connections" + (f", {len(to_start)} started" if to_start else "")
+    return f"{len(wanted)} database(s) accepting connections" + (f", {len(started)} started" if started else "")
 
 
 def current_errors(run: Run, db: str) -> list[str]:

@@ -119,9 +119,10 @@ def databases_stopped(run: Run) -> str:
     tracker = Tracker({n: s.state for n, s in states.items()}, run.clock.now(), look=ask)
     if to_stop or to_force:
         tracker.acted(run.clock.now())
+    stopped = []
     for method, dbs in (("stopDatabase", to_stop), ("forceShutdownDatabase", to_force)):
-        run.act_each("stop_databases", method, dbs, lambda n, m=method: run.act(f"/db_{n}", m),
-                     needed=lambda n: db_state(run, n).state in ("running", "starting"))  # fmt: skip
+        stopped += run.act_each("stop_databases", method, dbs, lambda n, m=method: run.act(f"/db_{n}", m),
+                                needed=lambda n: db_state(run, n).state in ("running", "starting"))  # fmt: skip
 
     news = News(run, feed, about=lambda e: e.get("system"), unseen=[n for n in names if not (feed and feed.shows(n))])
 
@@ -137,8 +138,7 @@ def databases_stopped(run: Run) -> str:
 
     wait_until(run, "stop_databases", "databases to reach setup", observe, run.opts.timeout("stop_databases"),
                last_look=lambda: tracker.last_look(summary(), waiting, len(names)))  # fmt: skip
-    stopped = len(to_stop) + len(to_force)
-    return f"{len(names)} database(s) down" + (f", {stopped} stopped" if stopped else ", none was running")
+    return f"{len(names)} database(s) down" + (f", {len(stopped)} stopped" if stopped else ", none was running")
 
 
 def storage_stopped(run: Run) -> str:
@@ -182,15 +182,15 @@ def nodes_off(run: Run, status: dict[str, str]) -> str:
                      method="poweroffNode", targets=booting, args=[])  # fmt: skip
         return "planned"
     acted_at = run.clock.now()
-    run.act_each("stop_nodes", "shutdownNode", to_stop, lambda n: run.act("", "shutdownNode", n),
-                 needed=lambda n: node_status(run, n) == RUNNING)  # fmt: skip
-    run.act_each("stop_nodes", "poweroffNode", booting, lambda n: run.act(f"/{n}", "poweroffNode"),
-                 needed=lambda n: node_status(run, n) == "Booting")  # fmt: skip
+    done = run.act_each("stop_nodes", "shutdownNode", to_stop, lambda n: run.act("", "shutdownNode", n),
+                        needed=lambda n: node_status(run, n) == RUNNING)  # fmt: skip
+    done += run.act_each("stop_nodes", "poweroffNode", booting, lambda n: run.act(f"/{n}", "poweroffNode"),
+                         needed=lambda n: node_status(run, n) == "Booting")  # fmt: skip
     watcher = NodeWatcher(run, nodes, online=False, feed=feed, known=status,
                           acted_at=acted_at if to_stop or booting else None)  # fmt: skip
     wait_until(run, "stop_nodes", "nodes to power off", watcher.observe, run.opts.timeout("stop_nodes"),
                last_look=watcher.last_look)  # fmt: skip
-    return f"{len(nodes)} node(s) off" + (f", {len(to_stop) + len(booting)} shut down" if to_stop or booting else "")
+    return f"{len(nodes)} node(s) off" + (f", {len(done)} shut down" if done else "")
 
 
 def license_servers_off(run: Run) -> str:
