@@ -56,6 +56,19 @@ def test_a_signal_stops_a_wait_cleanly_with_a_final_event(server, signum: int, c
     assert max((b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)) < 2.5  # it kept talking
 
 
+def test_plain_output_beats_too_and_ends_with_the_reason(server) -> None:  # type: ignore[no-untyped-def]
+    with LiveCli(server, "start", "--heartbeat", "0.3s") as run:
+        run.wait_for(lambda _: sum("waiting for n0011 Booting for" in line for line in run.out) >= 3)
+        run.send(signal.SIGTERM)
+        done = run.finish(timeout=15)
+    assert done.code == 143, done
+    assert "] nodes: failed after " in done.out
+    assert "] error: interrupted by SIGTERM\n" in done.out
+    assert "] stopped: start stopped (interrupted); exit code 143\n" in done.out
+    assert "start: stopped" in done.out  # the summary's title
+    assert done.err.strip() == "exaop cluster start: interrupted by SIGTERM"
+
+
 def test_sigterm_while_a_long_call_is_out_ends_the_run_at_once(server) -> None:  # type: ignore[no-untyped-def]
     with LiveCli(server, "start", "--json") as run:
         run.wait_for(seen("progress", "nodes"))
