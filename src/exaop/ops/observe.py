@@ -389,3 +389,26 @@ def wait_for_storage(run: Run, phase: str, call: LongCall, online: bool) -> str:
     what = "EXAStorage and all services to be OK" if online else "Storaged to stop"
     wait_until(run, phase, what, observe, run.opts.timeout(phase), last_look=last_look)
     return "EXAStorage online, all services OK" if online else "EXAStorage stopped"
+
+
+def await_databases(
+    run: Run, phase: str, what: str, names: list[str], news: News, tracker: Tracker, settled: set[str], word: str
+) -> None:
+    """Wait until every database of ``names`` is in ``settled`` (which the tracker's look
+    fills), asking only those the log named (``news``), and saying what each one still
+    awaited was last seen doing."""
+    assert tracker.look is not None
+    look = tracker.look
+
+    def waiting() -> list[str]:
+        return [n for n in names if n not in settled]
+
+    def summary() -> str:
+        return f"databases {word} {len(names) - len(waiting())}/{len(names)}"
+
+    def observe() -> Observation:
+        look(news.due(waiting()))
+        return tracker.observation(summary(), waiting, len(names))
+
+    wait_until(run, phase, what, observe, run.opts.timeout(phase),
+               last_look=lambda: tracker.last_look(summary(), waiting, len(names)))  # fmt: skip

@@ -21,6 +21,7 @@ from exaop.ops.observe import (
     News,
     NodeWatcher,
     Tracker,
+    await_databases,
     database_nodes,
     db_state,
     is_offline,
@@ -159,18 +160,8 @@ def databases_running(run: Run) -> str:
                            needed=lambda n: db_state(run, n).state == "setup")  # fmt: skip
     started_at = {n: run.clock.now() for n in to_start}
 
-    def waiting() -> list[str]:
-        return [n for n in wanted if n not in ready]
-
-    def summary() -> str:
-        return f"databases accepting connections {len(ready)}/{len(wanted)}"
-
-    def observe() -> Observation:
-        ask(news.due(waiting()))
-        return tracker.observation(summary(), waiting, len(wanted))
-
-    wait_until(run, "databases", "databases to accept connections", observe, run.opts.timeout("databases"),
-               last_look=lambda: tracker.last_look(summary(), waiting, len(wanted)))  # fmt: skip
+    await_databases(run, "databases", "databases to accept connections", wanted, news, tracker, ready,
+                    "accepting connections")  # fmt: skip
     for n in wanted:
         conn = run.read(f"/db_{n}", "getDatabaseConnectionString")
         run.emit("connection", "databases", f"{n} accepts connections at {conn}", database=n, connection_string=conn)

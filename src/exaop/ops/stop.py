@@ -19,6 +19,7 @@ from exaop.ops.observe import (
     News,
     NodeWatcher,
     Tracker,
+    await_databases,
     database_nodes,
     db_state,
     is_offline,
@@ -126,18 +127,7 @@ def databases_stopped(run: Run) -> str:
 
     news = News(run, feed, about=lambda e: e.get("system"), unseen=[n for n in names if not (feed and feed.shows(n))])
 
-    def waiting() -> list[str]:
-        return [n for n in names if n not in down]
-
-    def summary() -> str:
-        return f"databases stopped {len(down)}/{len(names)}"
-
-    def observe() -> Observation:
-        ask(news.due(waiting()))
-        return tracker.observation(summary(), waiting, len(names))
-
-    wait_until(run, "stop_databases", "databases to reach setup", observe, run.opts.timeout("stop_databases"),
-               last_look=lambda: tracker.last_look(summary(), waiting, len(names)))  # fmt: skip
+    await_databases(run, "stop_databases", "databases to reach setup", names, news, tracker, down, "stopped")
     return f"{len(names)} database(s) down" + (f", {len(stopped)} stopped" if stopped else ", none was running")
 
 
