@@ -10,6 +10,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -77,15 +78,17 @@ def add_cluster_parser(sub: Any) -> None:
     p = sub.add_parser(
         "cluster",
         help="start, stop, show or read the log of a whole cluster through EXAoperation",
-        description="Start, stop, show or read the log of a whole cluster through EXAoperation's XML-RPC "
-        "interface. Settings: flags over environment (EXAOP_URL, EXAOP_USER, EXAOP_PASSWORD) over the "
-        "config file.",
+        description=textwrap.fill(
+            "Start, stop, show or read the log of a whole cluster through EXAoperation's XML-RPC interface. "
+            "Settings: flags over environment (EXAOP_URL, EXAOP_USER, EXAOP_PASSWORD) over the config file.",
+            88,
+        ),
         epilog=EXIT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     csub = p.add_subparsers(dest="action", required=True, metavar="{start,stop,status,logs}")
     for name, (text, description) in COMMANDS.items():
-        a = csub.add_parser(name, help=text, description=description, epilog=EXIT_HELP,
+        a = csub.add_parser(name, help=text, description=textwrap.fill(description, 88), epilog=EXIT_HELP,
                             formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
         a.add_argument("--url", help="EXAoperation URL, e.g. https://license-server/cluster1 (env EXAOP_URL)")
         a.add_argument("--user", help="EXAoperation user (env EXAOP_USER); password from EXAOP_PASSWORD, "
@@ -247,7 +250,11 @@ def _failure(e: BaseException) -> OpsError:
 
 
 def _leave(code: int) -> None:
-    """Calls still out in worker threads (a signal ended the run) must not hold the process."""
+    """Calls still out in worker threads (a signal ended the run, a call hangs in connect)
+    must not hold the process: a second for them to end, then exit without them."""
+    until = time.monotonic() + 1.0
+    for t in [t for t in threading.enumerate() if t.name.startswith("exaop-op")]:
+        t.join(max(0.0, until - time.monotonic()))
     if any(t.name.startswith("exaop-op") and t.is_alive() for t in threading.enumerate()):
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):
