@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/exaop demo
+	@echo "exaop is in $(BIN): '. $(BIN)/activate' puts it on your PATH (see the README's Quick start)"
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench tools

@@ -1,29 +1,43 @@
 """The lifecycle procedures for scripts: ``from exaop import start_cluster, ...``.
 
-Example::
+Example (the README's, which a test runs)::
 
-    from exaop import ExaClient, Options, start_cluster
+    from exaop import build_options, connect, start_cluster
 
-    opts = Options(url="https://license-server/cluster1", user="admin", password=secret)
-    client = ExaClient(opts.url, opts.user, opts.password)
-    summary = start_cluster(client, opts, on_event=lambda e: print(e.phase, e.message))
-    if not summary.ok:
-        raise SystemExit(summary.exit_code)
+    # EXAOP_URL, EXAOP_USER and EXAOP_PASSWORD from the environment; flags as a dict
+    opts = build_options({}, {"ca_file": "state/tls/ca.pem"})
+    summary = start_cluster(connect(opts), opts, on_event=lambda e: print(e.kind, e.phase, e.message))
+    raise SystemExit(summary.exit_code)
+
+A run ends with a ``done`` event and a :class:`Summary` whatever ended it: its
+``exit_code`` is the CLI's (130 after Ctrl-C, which the procedure catches).
 """
 
-from exaop.client import AuthError, ExaClient, RetryPolicy, ServerFault, Unreachable
+from exaop.client import AuthError, CannotConnect, ExaClient, NotAllowed, RetryPolicy, ServerFault, Unreachable
 from exaop.ops.clock import RealClock, ScaledClock, SimulationClock
 from exaop.ops.config import Options, PluginStep, build_options, load_file
-from exaop.ops.errors import EXIT_CODES, AuthFailed, ConfigError, Failed, NoAnswer, OpsError, Refused, WaitTimeout
-from exaop.ops.events import Event
-from exaop.ops.run import Summary
+from exaop.ops.errors import (
+    EXIT_CODES,
+    AuthFailed,
+    ConfigError,
+    Failed,
+    Interrupted,
+    NoAnswer,
+    OpsError,
+    Refused,
+    WaitTimeout,
+)
+from exaop.ops.events import KINDS, SCHEMA, Event
+from exaop.ops.logs import read_logs
+from exaop.ops.run import Summary, connect
 from exaop.ops.start import start_cluster
 from exaop.ops.status import ClusterStatus, cluster_status
 from exaop.ops.stop import stop_cluster
 
 __all__ = [
-    "EXIT_CODES", "AuthError", "AuthFailed", "ClusterStatus", "ConfigError", "Event", "ExaClient", "Failed",
-    "NoAnswer", "OpsError", "Options", "PluginStep", "RealClock", "Refused", "RetryPolicy", "ScaledClock",
-    "ServerFault", "SimulationClock", "Summary", "Unreachable", "WaitTimeout", "build_options", "cluster_status",
-    "load_file", "start_cluster", "stop_cluster",
+    "EXIT_CODES", "KINDS", "SCHEMA", "AuthError", "AuthFailed", "CannotConnect", "ClusterStatus", "ConfigError",
+    "Event", "ExaClient", "Failed", "Interrupted", "NoAnswer", "NotAllowed", "OpsError", "Options", "PluginStep",
+    "RealClock", "Refused", "RetryPolicy", "ScaledClock", "ServerFault", "SimulationClock", "Summary", "Unreachable",
+    "WaitTimeout", "build_options", "cluster_status", "connect", "load_file", "read_logs", "start_cluster",
+    "stop_cluster",
 ]  # fmt: skip

@@ -134,7 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"exaop {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("serve", help="run the EXAoperation-compatible XML-RPC control plane")
+    s = sub.add_parser(
+        "serve",
+        help="run the EXAoperation-compatible XML-RPC control plane",
+        description="Run the EXAoperation-compatible XML-RPC control plane over a simulated cluster whose "
+        "state lives in --state-dir; HTTPS with its own certificate unless --http or --cert.",
+    )
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8443, help="port (default 8443; 0 picks a free one)")
     s.add_argument("--state-dir", default="state", help="where the cluster's state lives (default ./state)")
@@ -177,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"idle keep-alive connections close after this (default {Limits.keepalive_timeout:g})")
     s.set_defaults(func=_serve)
 
-    a = sub.add_parser("admin", help="administer a state dir while no server holds it")
+    a = sub.add_parser("admin", help="administer a state dir while no server holds it",
+                       description="Administer a state dir while no exaop serve holds it.")  # fmt: skip
     asub = a.add_subparsers(dest="admin_command", required=True)
     r = asub.add_parser(
         "reset-password",

@@ -7,12 +7,14 @@ and no test sleeps real time to let the cluster move.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +101,20 @@ class CliResult:
         return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
 
 
+def _command(
+    srv: ServerProcess | None, args: tuple[str, ...], password: str, simulated: bool, env: dict[str, str] | None
+) -> tuple[list[str], dict[str, str]]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("EXAOP_")}
+    extra: list[str] = []
+    if srv is not None:
+        full_env.update(EXAOP_URL=srv.url, EXAOP_USER="admin", EXAOP_PASSWORD=password)
+        waits = args and args[0] in ("start", "stop")  # the commands that wait on a clock
+        extra = ["--ca-file", ca_file(srv)] + (["--simulated-clock"] if simulated and waits else [])
+    full_env.update(env or {})
+    full_env.update(COLUMNS="200", PYTHONUNBUFFERED="1")
+    return [sys.executable, "-m", "exaop.cli", "cluster", *args, *extra], full_env
+
+
 def cli(
     srv: ServerProcess | None,
     *args: str,
@@ -109,18 +125,86 @@ def cli(
 ) -> CliResult:
     """`exaop cluster ARGS` as a subprocess; against ``srv`` (URL and credentials in the
     environment, its certificate as --ca-file, its manual clock as --simulated-clock)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("EXAOP_")}
-    extra: list[str] = []
-    if srv is not None:
-        full_env.update(EXAOP_URL=srv.url, EXAOP_USER="admin", EXAOP_PASSWORD=password)
-        extra = ["--ca-file", ca_file(srv)] + (["--simulated-clock"] if simulated else [])
-    full_env.update(env or {})
-    full_env.update(COLUMNS="200", PYTHONUNBUFFERED="1")
-    done = subprocess.run(
-        [sys.executable, "-m", "exaop.cli", "cluster", *args, *extra],
-        capture_output=True, text=True, env=full_env, timeout=timeout,
-    )  # fmt: skip
+    cmd, full_env = _command(srv, args, password, simulated, env)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout)
     return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+class LiveCli:
+    """`exaop cluster ARGS` in the background (as :func:`cli`, but on a real clock unless
+    ``simulated``), its output read as it comes: a test waits for what it prints (never
+    for time to pass), signals it, and collects the result."""
+
+    _output = threading.Condition()
+
+    def __init__(
+        self,
+        srv: ServerProcess | None,
+        *args: str,
+        simulated: bool = False,
+        env: dict[str, str] | None = None,
+        stdout: Any = subprocess.PIPE,
+    ) -> None:
+        cmd, full_env = _command(srv, args, ADMIN_PASSWORD, simulated, env)
+        self.proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True, env=full_env)
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self._changed = LiveCli._output  # shared: a test may wait for what any of its runs prints
+        self._readers = [threading.Thread(target=self._read, args=(stream, lines), daemon=True)
+                         for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))
+                         if stream is not None]  # fmt: skip
+        for t in self._readers:
+            t.start()
+
+    def _read(self, stream: Any, lines: list[str]) -> None:
+        with contextlib.suppress(ValueError, OSError):  # the test closed it: the reader that leaves `| head`
+            for line in stream:
+                with self._changed:
+                    lines.append(line)
+                    self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    def events(self) -> list[dict[str, Any]]:
+        with self._changed:
+            lines = list(self.out)
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+    def wait_for(self, what: Callable[[list[dict[str, Any]]], bool], timeout: float = 60) -> list[dict[str, Any]]:
+        """Until ``what(events so far)`` holds; fails (with the output) if the run ends or time is up first."""
+        with self._changed:
+            self._changed.wait_for(lambda: what(self.events()) or self.proc.poll() is not None, timeout)
+        events = self.events()
+        assert what(events), f"not seen; exit {self.proc.poll()}\n{''.join(self.out)}\n{''.join(self.err)}"
+        return events
+
+    def send(self, signum: int) -> None:
+        self.proc.send_signal(signum)
+
+    def finish(self, timeout: float = 60) -> CliResult:
+        code = self.proc.wait(timeout)
+        for t in self._readers:
+            t.join(10)
+        return CliResult(code, "".join(self.out), "".join(self.err))
+
+    def __enter__(self) -> LiveCli:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def seen(kind: str, phase: str | None = None, count: int = 1, **data: Any) -> Callable[[list[dict[str, Any]]], bool]:
+    """A predicate for :meth:`LiveCli.wait_for`: ``count`` events of ``kind`` (in ``phase``, with ``data``)."""
+
+    def holds(events: list[dict[str, Any]]) -> bool:
+        found = [e for e in events if e["kind"] == kind and (phase is None or e["phase"] == phase)
+                 and all(e["data"].get(k) == v for k, v in data.items())]  # fmt: skip
+        return len(found) >= count
+
+    return holds
 
 
 # -- a server that goes away --------------------------------------------------------------------

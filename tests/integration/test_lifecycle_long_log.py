@@ -84,7 +84,8 @@ def test_start_on_a_long_lived_cluster_waits_for_the_boots(server_factory, tmp_p
     assert 200 < phases["nodes"].clock_seconds < 400  # the boots (240 +- 30), not the old messages
     node_ends = [e for e in done.events if e.phase == "nodes" and e.kind == "observation"]
     assert node_ends[-1].message == f"nodes online {len(NODES)}/{len(NODES)}"
-    assert len(done.client.called("getNodeState")) == 2 * len(NODES)  # a first look, then one per boot message
+    # a first look, one after startupNode (what a message shows is asked after the action), one per boot message
+    assert len(done.client.called("getNodeState")) == 3 * len(NODES)
     up_now = snapshot(srv)
     assert up_now["nodes"] == {n: "Running" for n in ["n0010", *NODES]}
     assert up_now["db"] == ("running", "None", "Yes")
@@ -101,7 +102,8 @@ def test_stop_on_a_long_lived_cluster_waits_for_the_power_off(server_factory, tm
     assert done.summary.ok, done.summary.error
     phases = {p.name: p for p in done.summary.phases}
     assert phases["stop_nodes"].clock_seconds >= 30  # the shutdowns (40 +- 10), not the old messages
-    assert len(done.client.called("getNodeState")) == 2 * len(NODES)  # a first look, then one per power-off
+    # a first look, one after shutdownNode (what a message shows is asked after the action), one per power-off
+    assert len(done.client.called("getNodeState")) == 3 * len(NODES)
     assert srv.wait_exit() == 0
     # the license server back on, on the clock where the stop left it: every node is off already
     again = ServerProcess(state, speed=0).start()

@@ -71,6 +71,9 @@ class FakeRun:
     def parallel(self, items: Any, fn: Any) -> list[tuple[Any, Any, BaseException | None]]:
         return [(i, fn(i), None) for i in items]
 
+    def parallel_reads(self, items: Any, fn: Any) -> dict[Any, Any]:
+        return {i: fn(i) for i in items}
+
 
 def old_history(c: FakeCluster, cycles: int = 5) -> None:
     for _ in range(cycles):
@@ -132,7 +135,7 @@ def test_a_cluster_logging_faster_than_we_read_makes_the_watcher_ask_every_node(
     assert not feed.alive
     assert c.calls["logEntriesTagged"] == 1 + observe.DRAIN_PAGES  # bounded: the look gave up
     assert sorted(c.asked) == NODES  # ... and asked the getters instead
-    assert obs.data == {"done": 1, "total": 3}
+    assert obs.count == (1, 3)
 
 
 # -- a message says whom to ask; the getter decides ------------------------------------------------------
@@ -152,12 +155,12 @@ def test_old_boot_messages_are_never_taken_for_a_boot() -> None:
     c.say("n0012", "Boot process finished after 240 seconds")
     obs = watcher.observe()
     assert c.asked == ["n0012"] and not obs.done
-    assert "n0012 (Booting)" in obs.summary
+    assert "n0012 Booting for 0s" in obs.text(run.clock.t)
     c.states["n0012"] = "Running"
     c.say("n0012", "Boot process finished after 241 seconds")
     obs = watcher.observe()
     assert c.asked == ["n0012", "n0012"]
-    assert obs.data == {"done": 1, "total": 3}
+    assert obs.count == (1, 3)
 
 
 def test_each_node_that_reports_is_asked_once_and_silence_brings_a_sweep() -> None:
@@ -173,7 +176,7 @@ def test_each_node_that_reports_is_asked_once_and_silence_brings_a_sweep() -> No
     c.say("n0011", "Node n0011 is powered off")  # twice in one look: still one call
     obs = watcher.observe()
     assert sorted(c.asked) == NODES[:2]
-    assert obs.data == {"done": 2, "total": 3}
+    assert obs.count == (2, 3)
     c.states["n0013"] = "Powered off"  # its message got lost
     run.clock.t += SWEEP_WHEN_SILENT - 1
     assert not watcher.observe().done
@@ -195,3 +198,59 @@ def test_news_names_the_databases_that_logged_and_a_run_shares_one_feed() -> Non
     assert LogFeed.open(run) is feed  # the next phase: the same tag, drained to now
     assert c.calls["getAllLogServices"] == 1
     assert news.due(["db1", "db2"]) == []
+
+
+# -- what a message shows was asked after the action --------------------------------------------------
+
+
+def test_after_the_action_the_watcher_shows_only_states_asked_since_and_since_when() -> None:
+    c = FakeCluster(page=50)
+    run = FakeRun(c)
+    feed = LogFeed.open(run)  # type: ignore[arg-type]
+    before = dict(c.states)  # all Powered off: the look before startupNode
+    run.clock.t = 10.0
+    for n in NODES:
+        c.states[n] = "Booting"  # startupNode went out at t=10
+    watcher = NodeWatcher(run, NODES, online=True, feed=feed, known=before, acted_at=10.0)  # type: ignore[arg-type]
+    run.clock.t = 12.0
+    obs = watcher.observe()
+    assert sorted(c.asked) == NODES  # nothing in the log yet, but what it shows it asked
+    assert [(s.name, s.state) for s in obs.pending] == [(n, "Booting") for n in NODES]
+    run.clock.t = 10.0 + 200
+    watcher.observe()
+    assert len(c.asked) == 3  # asked once: the log says nothing new
+    run.clock.t = 10.0 + 1203
+    text = watcher.observe().text(run.clock.t)
+    assert "Powered off" not in text
+    assert text == "nodes online 0/3; waiting for n0011 Booting for 20m03s, n0012 Booting for 20m03s, " \
+                   "n0013 Booting for 20m03s"  # fmt: skip
+    assert len(c.asked) == 6  # the sweep after SWEEP_WHEN_SILENT without news
+    c.states["n0012"] = "Running"
+    last = watcher.last_look()  # at a deadline: what it shows is asked once more
+    assert sorted(c.asked[6:]) == NODES
+    assert [s.name for s in last.pending] == ["n0011", "n0013"] and last.count == (1, 3)
+
+
+def test_on_a_large_cluster_a_message_costs_a_bounded_number_of_calls() -> None:
+    nodes = [f"n{i:04d}" for i in range(11, 111)]
+    c = FakeCluster(page=500)
+    c.states = dict.fromkeys(nodes, "Powered off")
+    run = FakeRun(c)
+    feed = LogFeed.open(run)  # type: ignore[arg-type]
+    before = dict(c.states)
+    for n in nodes:
+        c.states[n] = "Booting"
+    watcher = NodeWatcher(run, nodes, online=True, feed=feed, known=before, acted_at=0.0)  # type: ignore[arg-type]
+    obs = watcher.observe()
+    assert len(c.asked) == observe.SHOW and len(obs.pending) == observe.SHOW and obs.more == 92
+    for n in nodes[50:]:  # half the cluster finishes, none of those shown
+        c.states[n] = "Running"
+        c.say(n, "Boot process finished after 240 seconds")
+    obs = watcher.observe()
+    assert len(c.asked) == observe.SHOW + 50  # one call per boot message, nothing for the message
+    assert [s.name for s in obs.pending] == nodes[: observe.SHOW] and obs.count == (50, 100)
+    for n in nodes[:50]:
+        c.states[n] = "Running"
+        c.say(n, "Boot process finished after 240 seconds")
+    assert watcher.observe().done
+    assert len(c.asked) == observe.SHOW + 100

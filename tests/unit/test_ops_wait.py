@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from exaop.client import AuthError, ServerFault, Unreachable
 from exaop.ops.errors import AuthFailed, WaitTimeout
-from exaop.ops.wait import Backoff, Observation, fmt_duration, wait_until
+from exaop.ops.wait import Backoff, Observation, Seen, fmt_duration, wait_until
 
 
 class FakeClock:
@@ -28,15 +28,26 @@ class FakeClock:
 
 
 class Ctx:
-    """What wait_until needs of a Run: a clock, a backoff policy, emit."""
+    """What wait_until needs of a Run: a clock, a backoff policy, emit, heartbeats (the
+    fake clock's seconds stand for real ones)."""
 
-    def __init__(self, backoff: Backoff | None = None) -> None:
+    def __init__(self, backoff: Backoff | None = None, heartbeat: float = 30.0) -> None:
         self.clock = FakeClock()
         self.backoff = backoff or Backoff()
+        self.heartbeat = heartbeat
+        self.deadline = 0.0
         self.events: list[tuple[str, str, str]] = []
+        self.data: list[dict[str, Any]] = []
+        self.times: list[float] = []
 
     def emit(self, kind: str, phase: str, message: str, **data: Any) -> None:
         self.events.append((kind, phase, message))
+        self.data.append(data)
+        self.times.append(self.clock.t)
+
+    def heartbeat_due(self) -> bool:
+        last = self.times[-1] if self.times else 1000.0
+        return self.clock.t - last >= self.heartbeat - self.backoff.cap
 
 
 # -- Backoff --------------------------------------------------------------------------------------
@@ -90,20 +101,59 @@ def test_wait_until_returns_once_done_and_reports_it() -> None:
 def test_wait_until_timeout_names_what_it_waited_for_and_what_it_saw_last() -> None:
     ctx = Ctx()
     n = 0
+    booting = Seen("n0012", "Booting", since=1000.0 - 3)  # booting since 3 s before the wait began
 
     def observe() -> Observation:
         nonlocal n
         n += 1
-        return Observation(False, f"nodes online 3/4; waiting for n0012 (Booting) look {n}", progress=3)
+        return Observation(False, f"nodes online 3/4 look {n}", progress=3, count=(3, 4), pending=[booting])
 
     with pytest.raises(WaitTimeout) as e:
         wait_until(ctx, "nodes", "nodes to come online", observe, timeout=1200)
     msg = str(e.value)
     assert msg.startswith("nodes: timed out after 20m00s waiting for nodes to come online; last seen: ")
-    assert msg.endswith(f"waiting for n0012 (Booting) look {n}")
+    assert msg.endswith(f"nodes online 3/4 look {n}; waiting for n0012 Booting for 20m03s")
     assert e.value.exit_code == 5
     assert ctx.clock.t - 1000 == pytest.approx(1200)  # waited exactly to the deadline, not past it
     assert max(ctx.clock.sleeps) <= 5.0 and min(ctx.clock.sleeps) > 0
+
+
+def test_the_last_look_at_the_deadline_makes_the_message() -> None:
+    ctx = Ctx()
+    states = iter(["Powered off"] * 10_000)
+
+    def observe() -> Observation:
+        return Observation(False, "nodes online 0/1", progress=0, pending=[Seen("n0011", next(states), 1000.0)])
+
+    def last_look() -> Observation:
+        return Observation(False, "nodes online 0/1", pending=[Seen("n0011", "Booting", 1000.0)])
+
+    with pytest.raises(WaitTimeout) as e:
+        wait_until(ctx, "nodes", "nodes", observe, timeout=600, last_look=last_look)
+    assert str(e.value).endswith("last seen: nodes online 0/1; waiting for n0011 Booting for 10m00s")
+
+
+def test_a_wait_where_nothing_changes_beats_at_least_every_heartbeat() -> None:
+    ctx = Ctx(heartbeat=30)
+    looks = 0
+
+    def observe() -> Observation:
+        nonlocal looks
+        looks += 1
+        return Observation(looks > 400, "nodes online 1/2", progress=1, count=(1, 2),
+                           pending=[Seen("n0012", "Booting", 1000.0)])  # fmt: skip
+
+    wait_until(ctx, "nodes", "nodes", observe, timeout=10_000)
+    waited = ctx.clock.t - 1000
+    assert waited > 600
+    gaps = [b - a for a, b in zip([1000.0, *ctx.times], ctx.times, strict=False)]
+    assert max(gaps) <= 30  # a word at least every heartbeat
+    beats = [d for (kind, _, _), d in zip(ctx.events, ctx.data, strict=True) if kind == "progress" and not d["news"]]
+    assert len(beats) >= waited / 30 - 1  # ... and no more than about that
+    assert len(beats) <= waited / 20
+    last = next(d for (kind, _, _), d in zip(ctx.events, ctx.data, strict=True) if kind == "progress")
+    assert last["pending"][0]["name"] == "n0012" and last["done"] == 1 and last["total"] == 2
+    assert ctx.events[-2][2].endswith(f"n0012 Booting for {fmt_duration(ctx.times[-2] - 1000)}")  # counts on
 
 
 def test_progress_brings_the_interval_back_to_fine() -> None:
@@ -121,7 +171,8 @@ def test_progress_brings_the_interval_back_to_fine() -> None:
     assert sleeps[198] == pytest.approx(b.cap)  # grown to the cap while nothing moved
     assert sleeps[199] == pytest.approx(b.fine)  # right after the news: look again soon
     assert sleeps[199:210] == sorted(sleeps[199:210])  # and growing again
-    assert [e[2] for e in ctx.events if e[0] == "progress"] == ["look 1", "look 200"]
+    news = [e[2] for e, d in zip(ctx.events, ctx.data, strict=True) if e[0] == "progress" and d["news"]]
+    assert news == ["look 1", "look 200"]
 
 
 def test_no_answer_is_waited_for_within_the_deadline_and_named() -> None:

@@ -2,10 +2,17 @@
 
 from exaop.client.client import (
     AuthError,
+    CannotConnect,
+    ClientError,
     ExaClient,
+    NotAllowed,
     RetryPolicy,
     ServerFault,
     Unreachable,
+    tls_context,
 )
 
-__all__ = ["AuthError", "ExaClient", "RetryPolicy", "ServerFault", "Unreachable"]
+__all__ = [
+    "AuthError", "CannotConnect", "ClientError", "ExaClient", "NotAllowed", "RetryPolicy", "ServerFault",
+    "Unreachable", "tls_context",
+]  # fmt: skip

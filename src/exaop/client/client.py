@@ -2,9 +2,11 @@
 
 * Credentials travel in an Authorization header, never in the URL, and are never printed.
 * TLS is verified by default; ``ca_file`` or ``insecure`` change that.
-* Reads are retried with backoff on connection errors and 5xx answers (a server that
-  restarts, an EXAoperation that moves); actions are not retried blindly: the
-  procedures observe the state again and decide.
+* With ``retry_until``, calls are retried with backoff on what may pass: connection
+  refused or reset, timeouts, 5xx answers (a server that restarts, an EXAoperation that
+  moves). What retrying cannot fix ends at once: an untrusted certificate, the wrong
+  scheme (https to a plain-HTTP server or the reverse), a host name that does not
+  resolve (:class:`CannotConnect`), HTTP 401, 403 and exaop serve's 429 (:class:`AuthError`).
 * Faults are never retried: they are answers.
 """
 
@@ -12,9 +14,11 @@ from __future__ import annotations
 
 import base64
 import http.client
+import socket
 import ssl
 import threading
 import time
+import weakref
 import xmlrpc.client
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,11 +32,20 @@ class ClientError(Exception):
 
 
 class AuthError(ClientError):
-    """HTTP 401: the user or password is wrong."""
+    """HTTP 401: the user or password is wrong (or 429: refused after too many failed logins)."""
+
+
+class NotAllowed(AuthError):
+    """HTTP 403: the user logged in but may not do this."""
 
 
 class Unreachable(ClientError):
     """No answer (connection refused, reset, timed out) or 5xx, after the retries allowed."""
+
+
+class CannotConnect(ClientError):
+    """A connection that retrying cannot fix: the certificate is not trusted, the URL's
+    scheme is not what the server speaks, or its host name does not resolve."""
 
 
 class ServerFault(ClientError):
@@ -48,6 +61,11 @@ class ServerFault(ClientError):
     def not_found(self) -> bool:
         return "NotFound" in self.text
 
+    @property
+    def forbidden(self) -> bool:
+        """The caller's role does not allow the call (exaop serve's ``Forbidden: …`` fault)."""
+        return self.text.startswith("Forbidden")
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -59,11 +77,19 @@ class RetryPolicy:
 class _Transport(xmlrpc.client.SafeTransport):
     """HTTP(S) transport that adds basic auth and a per-connection timeout."""
 
-    def __init__(self, https: bool, auth: str | None, timeout: float, context: ssl.SSLContext | None) -> None:
+    def __init__(
+        self,
+        https: bool,
+        auth: str | None,
+        timeout: float,
+        context: ssl.SSLContext | None,
+        opened: weakref.WeakSet[http.client.HTTPConnection],
+    ) -> None:
         super().__init__(use_datetime=False, use_builtin_types=False, context=context)
         self._https = https
         self._auth = auth
         self.timeout = timeout
+        self._opened = opened
 
     def get_host_info(self, host: Any) -> tuple[Any, list[tuple[str, str]], dict[str, str]]:
         chost, extra, x509 = super().get_host_info(host)
@@ -73,8 +99,12 @@ class _Transport(xmlrpc.client.SafeTransport):
         return chost, headers, x509
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
+        now = time.monotonic()
+        last, self._last_request = getattr(self, "_last_request", now), now
         if self._connection and host == self._connection[0]:
-            return self._connection[1]
+            if now - last < REUSE_IDLE:
+                return self._connection[1]
+            self.close()  # idle for long: the server may have closed it, and a request sent on it would be lost
         chost, self._extra_headers, x509 = self.get_host_info(host)
         if self._https:
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
@@ -83,10 +113,48 @@ class _Transport(xmlrpc.client.SafeTransport):
         else:
             conn = http.client.HTTPConnection(chost, timeout=self.timeout)
         self._connection = host, conn
+        self._opened.add(conn)
         return conn
 
 
 _RETRYABLE_STATUS = {500, 502, 503, 504}  # 5xx: the server is away or restarting
+REUSE_IDLE = 5.0  # seconds a kept-alive connection may have been idle and still be used (exaop serve keeps 15)
+_PROBE_TIMEOUT = 3.0
+
+
+def _speaks_plain_http(host: str, port: int) -> bool:
+    """Whether a plain HTTP request to host:port gets an HTTP answer (no credentials sent)."""
+    try:
+        with socket.create_connection((host, port), timeout=_PROBE_TIMEOUT) as s:
+            s.sendall(b"GET / HTTP/1.0\r\nHost: " + host.encode("idna") + b"\r\n\r\n")
+            return s.recv(5) == b"HTTP/"
+    except (OSError, UnicodeError):
+        return False
+
+
+def _speaks_tls(host: str, port: int) -> bool:
+    """Whether host:port completes a TLS handshake (the certificate is not looked at)."""
+    ctx = ssl._create_unverified_context()
+    try:
+        with socket.create_connection((host, port), timeout=_PROBE_TIMEOUT) as raw, ctx.wrap_socket(raw):
+            return True
+    except (OSError, ssl.SSLError):
+        return False
+
+
+def tls_context(ca_file: str | None = None, insecure: bool = False) -> ssl.SSLContext:
+    """The context that verifies EXAoperation's certificate (against ``ca_file`` when given).
+
+    A CA file that cannot be used raises ValueError naming the file and why."""
+    if insecure:
+        return ssl._create_unverified_context()
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        if isinstance(e, ssl.SSLError):
+            reason = f"no certificate in it could be read ({e.reason or e})"
+        raise ValueError(f"cannot use CA file {ca_file}: {reason}") from None
 
 
 class ExaClient:
@@ -122,13 +190,10 @@ class ExaClient:
         self._auth = (
             "Basic " + base64.b64encode(f"{user}:{password or ''}".encode()).decode() if user is not None else None
         )
-        if self.https:
-            if insecure:
-                self._ctx: ssl.SSLContext | None = ssl._create_unverified_context()
-            else:
-                self._ctx = ssl.create_default_context(cafile=ca_file)
-        else:
-            self._ctx = None
+        self._ctx = tls_context(ca_file, insecure) if self.https else None
+        self._host = parts.hostname
+        self._port = parts.port or (443 if self.https else 80)
+        self._opened: weakref.WeakSet[http.client.HTTPConnection] = weakref.WeakSet()
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -149,7 +214,7 @@ class ExaClient:
         key = (path, timeout)
         proxy = cache.get(key)
         if proxy is None:
-            transport = _Transport(self.https, self._auth, timeout, self._ctx)
+            transport = _Transport(self.https, self._auth, timeout, self._ctx, self._opened)
             proxy = xmlrpc.client.ServerProxy(self.base + path, transport=transport, allow_none=True)
             cache[key] = proxy
         return proxy
@@ -159,6 +224,43 @@ class ExaClient:
         proxy = cache.pop((path, timeout), None)
         if proxy is not None:
             proxy("close")()
+
+    def abort(self) -> None:
+        """Cut every connection this client has open, so that calls still under way in other
+        threads end now (with :class:`Unreachable`) instead of at their timeout. Later calls
+        connect again."""
+        with self._lock:
+            opened = list(self._opened)
+        for conn in opened:
+            sock = conn.sock
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    # -- what went wrong -------------------------------------------------------------------
+
+    def _cannot_connect(self, e: BaseException) -> CannotConnect | None:
+        """The error as :class:`CannotConnect` when retrying cannot help, else None."""
+        if isinstance(e, ssl.SSLCertVerificationError):
+            if "match" in str(e.verify_message).lower() or "mismatch" in str(e).lower():
+                why = f"the TLS certificate is not for {self._host} ({e.verify_message})"
+            else:
+                why = f"the TLS certificate is not trusted ({e.verify_message})"
+            return CannotConnect(f"{self.base}: {why}; pass --ca-file FILE (the CA that signed it), "
+                                 "or --insecure to skip the check")  # fmt: skip
+        if isinstance(e, socket.gaierror) and e.errno != socket.EAI_AGAIN:
+            return CannotConnect(f"{self.base}: the host name {self._host} does not resolve ({e.strerror}); "
+                                 "check the URL")  # fmt: skip
+        tls_failed = self.https and isinstance(e, ssl.SSLError) and not isinstance(e, ssl.SSLEOFError)
+        if tls_failed and _speaks_plain_http(self._host, self._port):
+            return CannotConnect(f"{self.base}: the server speaks plain HTTP; use http:// "
+                                     f"(TLS failed: {e.reason or e})")  # fmt: skip
+        plain_failure = (http.client.RemoteDisconnected, http.client.BadStatusLine, ConnectionResetError)
+        if not self.https and isinstance(e, plain_failure) and _speaks_tls(self._host, self._port):
+            return CannotConnect(f"{self.base}: the server speaks HTTPS; use https://")
+        return None
 
     # -- calling -------------------------------------------------------------------------
 
@@ -188,8 +290,12 @@ class ExaClient:
                 self._drop(path, timeout)
                 if e.errcode == 401:
                     raise AuthError(f"{self.base}: user {self.user!r} was refused (wrong user or password)") from None
+                if e.errcode == 403:
+                    raise NotAllowed(f"{self.base}{path}: user {self.user!r} may not call {method} "
+                                     f"(HTTP 403 {e.errmsg}); ask for a role that allows it") from None  # fmt: skip
                 if e.errcode == 429:  # exaop serve: this address failed to log in too often
-                    wait = e.headers.get("retry-after", "?") if e.headers else "?"
+                    headers = {k.lower(): v for k, v in dict(e.headers or {}).items()}
+                    wait = headers.get("retry-after", "?")
                     raise AuthError(
                         f"{self.base}: logins from this address are refused for {wait} s after too many failed "
                         "logins; check the user and password, then try again"
@@ -199,11 +305,9 @@ class ExaClient:
                 problem = f"HTTP {e.errcode} {e.errmsg}"
             except (TimeoutError, OSError, http.client.HTTPException) as e:
                 self._drop(path, timeout)
-                if isinstance(e, ssl.SSLCertVerificationError):
-                    raise Unreachable(
-                        f"{self.base}: the TLS certificate is not trusted ({e.verify_message}); "
-                        "pass --ca-file FILE, or --insecure to skip the check"
-                    ) from None
+                hopeless = self._cannot_connect(e)
+                if hopeless is not None:
+                    raise hopeless from None
                 problem = f"{type(e).__name__}: {e}"
             except ExpatError:  # the answer was cut off: the server went away while it answered
                 self._drop(path, timeout)

@@ -19,7 +19,14 @@ class ToolClock(Protocol):
     def sleep(self, seconds: float) -> None: ...
 
 
+def rate(clock: ToolClock) -> float | None:
+    """Clock seconds per real second; None when the clock moves only when told (a manual one)."""
+    return getattr(clock, "rate", None)
+
+
 class RealClock:
+    rate = 1.0
+
     def now(self) -> float:
         return time.monotonic()
 
@@ -34,6 +41,7 @@ class ScaledClock:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.speed = speed
+        self.rate = speed
 
     def now(self) -> float:
         return time.monotonic() * self.speed
@@ -54,6 +62,8 @@ class SimulationClock:
     answers in order) and gives them ``settle`` real seconds to arrive, as they would on
     a running clock. Without that the procedure would move the clock on while they travel.
     """
+
+    rate = None  # its time moves when the tool sleeps, not with the wall clock
 
     def __init__(self, client: ExaClient, settle: float = 0.05) -> None:
         self.client = client

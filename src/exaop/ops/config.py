@@ -8,6 +8,8 @@ Config files: TOML (``exaop.toml``) or the public Exasol scripts' ``startstop.cf
     hostname = license-server
     licenseServerNode = n0010
     exaOperationTimeout = 600
+    caFile = /etc/exaop/ca.pem     # ours: the CA that signed EXAoperation's certificate
+    insecure = no                  # ours: yes skips the certificate check
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ DEFAULT_TIMEOUTS: dict[str, float] = {
     "stop_storage": 600,
     "stop_nodes": 900,
     "license_servers": 600,
+    # one look
+    "status": 30,
+    "logs": 30,
 }
+HEARTBEAT = 30.0  # real seconds: a wait that sees nothing new says so at least this often
 
 
 @dataclass
@@ -67,6 +73,7 @@ class Options:
     move_master: bool = False
     dry_run: bool = False
     parallel: int = 32
+    heartbeat: float = HEARTBEAT
     plugins: list[PluginStep] = field(default_factory=list)
 
     def timeout(self, phase: str) -> float:
@@ -100,28 +107,46 @@ def node_name(value: Any) -> str:
     raise ConfigError(f"{value!r} is not a node (write n0010 or 10)")
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read {path}: it is not UTF-8 text") from None
+
+
+_TEXT, _DURATION_TYPES = (str,), (str, int, float)
+#: TOML settings: the types each may have, and how a message says so
+TOML_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "url": (_TEXT, "a string"), "user": (_TEXT, "a string"), "password": (_TEXT, "a string"),
+    "insecure": ((bool,), "true or false"), "ca_file": (_TEXT, "a string"),
+    "license_servers": ((list,), "a list of nodes"), "ignore_nodes": ((list,), "a list of nodes"),
+    "timeout": (_DURATION_TYPES, "a duration"), "timeouts": ((dict,), "a table of durations"),
+    "call_timeout": (_DURATION_TYPES, "a duration"), "heartbeat": (_DURATION_TYPES, "a duration"),
+    "parallel": ((int,), "a whole number"), "plugins": ((list,), "a list of [[plugins]] tables"),
+}  # fmt: skip
+
+
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(path.read_text())
-    except OSError as e:
-        raise ConfigError(f"cannot read {path}: {e.strerror}") from None
+        raw = tomllib.loads(_read(path))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from None
-    allowed = {"url", "user", "password", "insecure", "ca_file", "license_servers", "ignore_nodes",
-               "timeout", "timeouts", "call_timeout", "parallel", "plugins"}  # fmt: skip
-    unknown = set(raw) - allowed
+    unknown = set(raw) - set(TOML_TYPES)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+    for key, value in raw.items():
+        types, what = TOML_TYPES[key]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise ConfigError(f"{path}: {key} must be {what}, not {value!r}")
     return raw
 
 
 def _load_startstop(path: Path) -> dict[str, Any]:
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(inline_comment_prefixes=("#", ";"))
     try:
-        with path.open() as f:
-            parser.read_file(f)
-    except OSError as e:
-        raise ConfigError(f"cannot read {path}: {e.strerror}") from None
+        parser.read_string(_read(path), source=str(path))
     except configparser.Error as e:
         raise ConfigError(f"{path} is not a valid startstop.cfg: {e}") from None
     if not parser.has_section("startstop"):
@@ -138,6 +163,14 @@ def _load_startstop(path: Path) -> dict[str, Any]:
         out["license_servers"] = [sec["licenseServerNode"]]
     if sec.get("exaOperationTimeout"):
         out["timeouts"] = {"reachable": sec["exaOperationTimeout"], "master": sec["exaOperationTimeout"]}
+    ca_file = sec.get("caFile") or sec.get("ca_file")
+    if ca_file:
+        out["ca_file"] = ca_file
+    if sec.get("insecure"):
+        try:
+            out["insecure"] = sec.getboolean("insecure")
+        except ValueError:
+            raise ConfigError(f"{path}: insecure must be yes or no, not {sec['insecure']!r}") from None
     return out
 
 
@@ -178,8 +211,12 @@ def build_options(file: dict[str, Any], flags: dict[str, Any], env: dict[str, st
     o.ca_file = merged.get("ca_file")
     if o.ca_file and not Path(o.ca_file).exists():
         raise ConfigError(f"CA file {o.ca_file} does not exist")
+    if o.ca_file and o.insecure:
+        raise ConfigError("a CA file and --insecure exclude each other: verify the certificate, or do not")
     o.license_servers = [node_name(n) for n in merged.get("license_servers", ["n0010"])]
     o.ignore_nodes = [node_name(n) for n in merged.get("ignore_nodes", [])]
+    if not o.license_servers:
+        raise ConfigError("license_servers must name at least one node")
     for phase, value in dict(merged.get("timeouts", {})).items():
         if phase not in DEFAULT_TIMEOUTS:
             raise ConfigError(f"unknown timeout {phase!r}; known: {', '.join(DEFAULT_TIMEOUTS)}")
@@ -189,8 +226,13 @@ def build_options(file: dict[str, Any], flags: dict[str, Any], env: dict[str, st
         o.timeouts = {k: every for k in o.timeouts}
     if merged.get("call_timeout") is not None:
         o.call_timeout = parse_duration(merged["call_timeout"], "call_timeout")
+    if merged.get("heartbeat") is not None:
+        o.heartbeat = parse_duration(merged["heartbeat"], "heartbeat")
     if merged.get("parallel") is not None:
-        o.parallel = int(merged["parallel"])
+        try:
+            o.parallel = int(merged["parallel"])
+        except (TypeError, ValueError):
+            raise ConfigError(f"parallel must be a whole number, not {merged['parallel']!r}") from None
         if not 1 <= o.parallel <= 256:
             raise ConfigError("parallel must be from 1 to 256")
     for key in ("force", "move_master", "dry_run"):
@@ -198,10 +240,13 @@ def build_options(file: dict[str, Any], flags: dict[str, Any], env: dict[str, st
     for p in merged.get("plugins", []):
         if not isinstance(p, dict) or "name" not in p:
             raise ConfigError("each [[plugins]] entry needs a name")
+        restart_on = p.get("restart_on", [])
+        if not isinstance(restart_on, list):
+            raise ConfigError(f"plugin {p['name']}: restart_on must be a list of nodes")
         o.plugins.append(
             PluginStep(
-                plugin=p["name"],
-                restart_on=[node_name(n) for n in p.get("restart_on", [])],
+                plugin=str(p["name"]),
+                restart_on=[node_name(n) for n in restart_on],
                 ensure_running=bool(p.get("ensure_running", True)),
                 running_text=str(p.get("running_text", "is running")),
             )

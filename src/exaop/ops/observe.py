@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from exaop.client import ServerFault
-from exaop.ops.run import Run
-from exaop.ops.wait import Observation
+from exaop.ops.errors import ConfigError
+from exaop.ops.run import LongCall, Run
+from exaop.ops.wait import SHOW, Observation, Seen, wait_until
 
 RUNNING = "Running"
 TRANSITIONAL = ("Booting", "Shutting down")
@@ -30,13 +31,26 @@ def node_status(run: Run, node: str) -> str:
 
 
 def node_statuses(run: Run, nodes: list[str]) -> dict[str, str]:
-    results = run.parallel(nodes, lambda n: node_status(run, n))
-    out = {}
-    for node, status, err in results:
-        if err is not None:
-            raise err
-        out[node] = status
-    return out
+    return run.parallel_reads(nodes, lambda n: node_status(run, n))
+
+
+def database_nodes(run: Run) -> list[str]:
+    """The database nodes to act on: getNodeList without --ignore-nodes, which must name
+    database nodes (a usage error otherwise, naming a license server as such)."""
+    listed = [str(n) for n in run.read("", "getNodeList")]
+    ignore = set(run.opts.ignore_nodes)
+    unknown = sorted(ignore - set(listed))
+    if unknown:
+        servers = [n for n in unknown if n in run.opts.license_servers]
+        others = [n for n in unknown if n not in servers]
+        reasons = [f"{n} is the license server, not a database node" for n in servers]
+        if others:
+            reasons.append(f"no database node is called {', '.join(others)}")
+        known = ", ".join(listed[:SHOW]) + (f" and {len(listed) - SHOW} more" if len(listed) > SHOW else "")
+        raise ConfigError(f"--ignore-nodes: {'; '.join(reasons)} (the database nodes are {known or 'none'})")
+    for n in sorted(ignore):
+        run.emit("warning", run.phase_name, f"ignoring {n} as asked", targets=[n])
+    return [n for n in listed if n not in ignore]
 
 
 def is_offline(status: str) -> bool:
@@ -72,23 +86,27 @@ class LogFeed:
 
     Used as a cheap change feed on large clusters: one call tells which nodes reported,
     instead of one call per node. A message only says whom to ask (its getter decides),
-    and anything the feed misses is caught by the sweeps.
+    and anything the feed misses is caught by the sweeps. ``exaop cluster logs`` reads
+    it too (``news_only=False``: from the oldest message the service keeps).
 
     Every look reads the feed to its end, however many pages: the server returns at most
     a page of entries per call (5,000 on ours, unknown on others), so a page as long as
     the longest one seen may have another behind it. A feed that is still full after
-    DRAIN_PAGES pages in one look is given up (``alive`` turns False): the cluster logs
+    ``max_pages`` pages in one look is given up (``alive`` turns False): the cluster logs
     faster than we read, and its objects are asked through their getters instead.
     """
 
-    def __init__(self, run: Run, service: str) -> None:
+    def __init__(self, run: Run, service: str, news_only: bool = True, max_pages: int = DRAIN_PAGES) -> None:
         self.run = run
         self.path = f"/{service}"
         self.tag = f"exaop-{uuid.uuid4().hex[:12]}"
         self.alive = True
+        self.max_pages = max_pages
         self.longest = 0  # the longest page seen so far: a page as long may not be the last
+        self.server_time = ""  # the end of the last page's interval: the server's clock, as strtime
         self._systems: set[str] | None = None
-        self.poll()  # drain what happened before, to the end: only news from now on
+        if news_only:
+            self.poll()  # drain what happened before, to the end: only news from now on
 
     @classmethod
     def open(cls, run: Run) -> LogFeed | None:
@@ -113,7 +131,7 @@ class LogFeed:
     def poll(self) -> list[dict[str, Any]]:
         """Every message since the last look, oldest first ([] once the feed is given up)."""
         out: list[dict[str, Any]] = []
-        for _ in range(DRAIN_PAGES):
+        for _ in range(self.max_pages):
             if not self.alive:
                 return out
             page = self._page()
@@ -131,8 +149,10 @@ class LogFeed:
         except ServerFault:
             self.alive = False
             return []
-        entries = answer[2] if isinstance(answer, list) and len(answer) == 3 else []
-        return [e for e in entries if isinstance(e, dict)]
+        if not (isinstance(answer, list) and len(answer) == 3):
+            return []
+        self.server_time = str(answer[1])
+        return [e for e in answer[2] if isinstance(e, dict)]
 
     def shows(self, system: str) -> bool:
         """Whether the service shows the messages of ``system`` (a database's name, 'Storage', ...)."""
@@ -187,6 +207,71 @@ class News:
         return [n for n in awaited if n in named or n in self.unseen]
 
 
+class Tracker:
+    """The latest state asked of each awaited object, since when it has been in it, and
+    which of them a message shows (SHOW at most).
+
+    A message shows only what was asked after the action (``acted``): never a look taken
+    before it. When none of those it showed is still awaited and none asked since the
+    action is left to show, SHOW others are picked and asked (``look``): a bounded number
+    of calls, whatever the cluster's size; the log feed and the sweeps ask the rest.
+    """
+
+    def __init__(self, known: dict[str, str], now: float, look: Callable[[list[str]], None] | None = None) -> None:
+        self.seen = {name: Seen(name, state, now, now) for name, state in known.items()}
+        self.look = look
+        self.acted_at: float | None = None
+        self._round = 0  # actions so far; a look belongs to the round it was taken in
+        self._asked_in = dict.fromkeys(known, 0)
+        self.shown: list[str] = []
+
+    def acted(self, at: float) -> None:
+        """The action was sent at ``at``: what was asked before no longer shows."""
+        self.acted_at = at
+        self._round += 1
+
+    def saw(self, name: str, state: str, now: float) -> None:
+        prev = self.seen.get(name)
+        if prev is not None and prev.state == state:
+            since = prev.since
+        elif prev is not None and self.acted_at is not None and self._asked_in.get(name, -1) < self._round:
+            since = self.acted_at  # the first look after the action: it changed with the action
+        else:
+            since = now
+        self.seen[name] = Seen(name, state, since, now)
+        self._asked_in[name] = self._round
+
+    def fresh(self, name: str) -> bool:
+        return self._asked_in.get(name, -1) >= self._round
+
+    def _pick(self, pending: Collection[str]) -> list[str]:
+        shown = [n for n in self.shown if n in pending and self.fresh(n)]
+        if len(shown) < SHOW:
+            shown += [n for n in sorted(pending) if n not in shown and self.fresh(n)][: SHOW - len(shown)]
+        return shown
+
+    def observation(
+        self, summary: str, pending: Callable[[], Collection[str]], total: int, progress: Any = None
+    ) -> Observation:
+        """An observation of what is still ``pending()`` (asked again when ``look`` picks some)."""
+        shown = self._pick(pending())
+        if not shown and pending() and self.look is not None:
+            self.look(sorted(pending())[:SHOW])
+            shown = self._pick(pending())
+        self.shown = shown
+        left = pending()
+        done = total - len(left)
+        return Observation(not left, summary, done if progress is None else progress, (done, total),
+                           [self.seen[n] for n in shown], len(left) - len(shown))  # fmt: skip
+
+    def last_look(self, summary: str, pending: Callable[[], Collection[str]], total: int) -> Observation:
+        """At a deadline: ask once more what the message will show, so it says what is true now."""
+        names = [n for n in self.shown if n in pending()] or sorted(pending())[:SHOW]
+        if names and self.look is not None:
+            self.look(names)
+        return self.observation(summary, pending, total)
+
+
 class NodeWatcher:
     """Observes a set of nodes until all are online (or all offline).
 
@@ -196,30 +281,48 @@ class NodeWatcher:
     Only getNodeState counts a node done, so an old message (a page behind, or a tag the
     server forgot) costs a call, never a wrong answer. Every node still awaited is asked
     without a feed, or after SWEEP_WHEN_SILENT clock seconds without progress, in case
-    the log missed something.
+    the log missed something. What a message says of a node was asked after the action
+    (``acted_at``): see :class:`Tracker`.
     """
 
-    def __init__(self, run: Run, nodes: list[str], online: bool, feed: LogFeed | None, known: dict[str, str]) -> None:
+    def __init__(
+        self,
+        run: Run,
+        nodes: list[str],
+        online: bool,
+        feed: LogFeed | None,
+        known: dict[str, str],
+        acted_at: float | None = None,
+    ) -> None:
         self.run = run
         self.online = online
         self.feed = feed
         self.total = len(nodes)
-        self.status = dict(known)
+        self.tracker = Tracker({n: known[n] for n in nodes if n in known}, run.clock.now(), look=self._confirm)
+        if acted_at is not None:
+            self.tracker.acted(acted_at)
         self.pending = {n for n in nodes if not self._reached(known.get(n, "Unknown"))}
         self.last_news = run.clock.now()
         self.pattern = BOOT_DONE if online else POWERED_OFF
+
+    @property
+    def status(self) -> dict[str, str]:
+        return {name: seen.state for name, seen in self.tracker.seen.items()}
 
     def _reached(self, status: str) -> bool:
         return status == RUNNING if self.online else is_offline(status)
 
     def _confirm(self, nodes: list[str]) -> None:
         for node, status in node_statuses(self.run, nodes).items():
-            self.status[node] = status
+            self.tracker.saw(node, status, self.run.clock.now())
             if self._reached(status):
                 self.pending.discard(node)
 
     def _about(self, entry: dict[str, Any]) -> Any:
         return entry.get("node") if self.pattern.search(str(entry.get("message", ""))) else None
+
+    def _summary(self) -> str:
+        return f"nodes {'online' if self.online else 'offline'} {self.total - len(self.pending)}/{self.total}"
 
     def observe(self) -> Observation:
         before = len(self.pending)
@@ -231,9 +334,81 @@ class NodeWatcher:
             self._confirm(due)
         if sweep or len(self.pending) < before:
             self.last_news = now
-        done = self.total - len(self.pending)
-        word = "online" if self.online else "offline"
-        summary = f"nodes {word} {done}/{self.total}"
-        if self.pending and len(self.pending) <= 8:
-            summary += "; waiting for " + ", ".join(f"{n} ({self.status.get(n, '?')})" for n in sorted(self.pending))
-        return Observation(not self.pending, summary, progress=done, data={"done": done, "total": self.total})
+        progress = self.total - len(self.pending)  # what the shown nodes' states do is not progress
+        return self.tracker.observation(self._summary(), lambda: self.pending, self.total, progress)
+
+    def last_look(self) -> Observation:
+        return self.tracker.last_look(self._summary(), lambda: self.pending, self.total)
+
+
+def wait_for_storage(run: Run, phase: str, call: LongCall, online: bool) -> str:
+    """Wait for EXAStorage to start (``online``) or stop: for the call's answer while it is
+    out (nothing to ask meanwhile), then for the services, as last asked."""
+    tracker = Tracker({}, run.clock.now())
+    tracker.acted(call.sent_at)
+    services: dict[str, str] = {}
+
+    def look() -> None:
+        services.clear()
+        services.update(service_states(run))
+        now = run.clock.now()
+        for name, state in services.items():
+            tracker.saw(name, state, now)
+
+    def pending() -> list[str]:
+        if online:
+            return [name for name, state in services.items() if state != "OK"]
+        return ["Storaged"] if services.get("Storaged", "OK") == "OK" else []
+
+    def observe() -> Observation:
+        if call.out:  # its answer is the news: nothing to ask meanwhile
+            waited = Seen(call.method, "unanswered", call.sent_at)
+            return Observation(False, f"{call.method} sent", progress="out", pending=[waited])
+        look()
+        call.check(needed=services.get("Storaged") != "OK" if online else services.get("Storaged") == "OK")
+        if call.out:  # sent again
+            return observe()
+        left = pending()
+        if online:
+            summary = f"services OK {len(services) - len(left)}/{len(services)}"
+        else:
+            summary = f"Storaged {services.get('Storaged', '?')}"
+        if call.note:
+            summary += f" ({call.note})"
+        return Observation(not left, summary, progress=len(left), pending=[tracker.seen[n] for n in left[:SHOW]],
+                           more=max(0, len(left) - SHOW))  # fmt: skip
+
+    def last_look() -> Observation:
+        if call.out:
+            look()
+            waited = Seen(call.method, "unanswered", call.sent_at)
+            shown = [waited, *(tracker.seen[n] for n in pending()[:SHOW])]
+            return Observation(False, f"{call.method} sent", pending=shown)
+        return observe()
+
+    what = "EXAStorage and all services to be OK" if online else "Storaged to stop"
+    wait_until(run, phase, what, observe, run.opts.timeout(phase), last_look=last_look)
+    return "EXAStorage online, all services OK" if online else "EXAStorage stopped"
+
+
+def await_databases(
+    run: Run, phase: str, what: str, names: list[str], news: News, tracker: Tracker, settled: set[str], word: str
+) -> None:
+    """Wait until every database of ``names`` is in ``settled`` (which the tracker's look
+    fills), asking only those the log named (``news``), and saying what each one still
+    awaited was last seen doing."""
+    assert tracker.look is not None
+    look = tracker.look
+
+    def waiting() -> list[str]:
+        return [n for n in names if n not in settled]
+
+    def summary() -> str:
+        return f"databases {word} {len(names) - len(waiting())}/{len(names)}"
+
+    def observe() -> Observation:
+        look(news.due(waiting()))
+        return tracker.observation(summary(), waiting, len(names))
+
+    wait_until(run, phase, what, observe, run.opts.timeout(phase),
+               last_look=lambda: tracker.last_look(summary(), waiting, len(names)))  # fmt: skip

@@ -3,7 +3,8 @@
 reachable -> nodes online -> EXAStorage online -> databases accepting connections -> plugins
 
 Every phase observes first and skips what is already done, so running start again after
-any failure continues where it stopped. ``dry_run`` observes and reports the plan only.
+any failure continues where it stopped; what another run (or a person) has under way is
+waited for, not done twice. ``dry_run`` observes and reports the plan only.
 """
 
 from __future__ import annotations
@@ -15,17 +16,22 @@ from exaop.ops.errors import Failed, Refused
 from exaop.ops.events import EventSink
 from exaop.ops.observe import (
     RUNNING,
+    DbState,
     LogFeed,
     News,
     NodeWatcher,
+    Tracker,
+    await_databases,
+    database_nodes,
     db_state,
     is_offline,
     node_status,
     node_statuses,
     service_states,
+    wait_for_storage,
 )
 from exaop.ops.run import LongCall, Run, Summary, fault_reason
-from exaop.ops.wait import Observation, wait_until
+from exaop.ops.wait import SHOW, Observation, Seen, wait_until
 
 
 def start_cluster(
@@ -49,33 +55,39 @@ def reachable(run: Run) -> str:
     return f"EXAoperation {run.client.dialect} answers; master on {master}; {len(nodes)} database nodes"
 
 
+def counted(summary: str, states: dict[str, str], reached: set[str], now: float) -> Observation:
+    """A first look: how many of ``states`` are there, and what the others are."""
+    waiting = sorted(n for n in states if n not in reached)
+    pending = [Seen(n, states[n], now, now) for n in waiting[:SHOW]]
+    total = len(states)
+    return Observation(not waiting, summary, count=(total - len(waiting), total), pending=pending,
+                       more=len(waiting) - len(pending))  # fmt: skip
+
+
 def nodes_online(run: Run) -> str:
-    ignore = set(run.opts.ignore_nodes)
-    listed = list(run.read("", "getNodeList"))
-    nodes = [n for n in listed if n not in ignore]
-    unknown = ignore - set(listed)
-    if unknown:
-        raise Refused(f"nodes: --ignore-nodes names unknown node(s): {', '.join(sorted(unknown))}")
-    for n in sorted(ignore):
-        run.emit("warning", "nodes", f"ignoring {n} as asked")
+    nodes = database_nodes(run)
     feed = None if run.dry_run else LogFeed.open(run)
     status = node_statuses(run, nodes)
     leaving = [n for n in nodes if status[n] == "Shutting down"]
     if leaving:
         raise Refused(f"nodes: {', '.join(leaving)} still shutting down; run start again once they are off")
     to_start = [n for n in nodes if is_offline(status[n])]
-    running = sum(1 for n in nodes if status[n] == RUNNING)
-    run.emit("observation", "nodes", f"nodes online {running}/{len(nodes)}", online=running, total=len(nodes))
+    running = {n for n in nodes if status[n] == RUNNING}
+    first = counted(f"nodes online {len(running)}/{len(nodes)}", status, running, run.clock.now())
+    run.emit("observation", "nodes", first.summary, **first.data(run.clock.now()))
     if run.dry_run:
         if to_start:
-            run.emit("plan", "nodes", f"would power on {len(to_start)} node(s): {', '.join(to_start)}", nodes=to_start)
+            run.emit("plan", "nodes", f"would power on {len(to_start)} node(s): {', '.join(to_start)}",
+                     method="startupNode", targets=to_start, args=[])  # fmt: skip
         return "planned"
-    run.booted_nodes = list(to_start)
-    run.act_each("nodes", "startupNode", to_start, lambda n: run.act("", "startupNode", n),
-                 needed=lambda n: is_offline(node_status(run, n)), key="node")  # fmt: skip
-    watcher = NodeWatcher(run, nodes, online=True, feed=feed, known=status)
-    wait_until(run, "nodes", "nodes to come online", watcher.observe, run.opts.timeout("nodes"))
-    return f"{len(nodes)} node(s) online" + (f", {len(to_start)} started" if to_start else ", none needed starting")
+    acted_at = run.clock.now()
+    started = run.act_each("nodes", "startupNode", to_start, lambda n: run.act("", "startupNode", n),
+                           needed=lambda n: is_offline(node_status(run, n)))  # fmt: skip
+    run.booted_nodes = list(to_start)  # booted now, by this run or another: plugins restart after boots
+    watcher = NodeWatcher(run, nodes, online=True, feed=feed, known=status, acted_at=acted_at if to_start else None)
+    wait_until(run, "nodes", "nodes to come online", watcher.observe, run.opts.timeout("nodes"),
+               last_look=watcher.last_look)  # fmt: skip
+    return f"{len(nodes)} node(s) online" + (f", {len(started)} started" if started else ", none needed starting")
 
 
 def storage_online(run: Run) -> str:
@@ -83,25 +95,23 @@ def storage_online(run: Run) -> str:
     if services.get("Storaged") == "OK":
         return "EXAStorage already online"
     ignore = list(run.opts.ignore_nodes)
+    also = f" ignoring {', '.join(ignore)}" if ignore else ""
     if run.dry_run:
-        run.emit("plan", "storage", "would start EXAStorage" + (f" ignoring {', '.join(ignore)}" if ignore else ""))
+        run.emit("plan", "storage", "would start EXAStorage" + also, method="startEXAStorage", targets=["storage"],
+                 args=ignore)  # fmt: skip
         return "planned"
     args = (ignore,) if ignore else ()
     # startEXAStorage answers once storage is up: send it aside, and look at the services once it has
     call = LongCall(run, "storage", "/storage", "startEXAStorage", *args, timeout=run.opts.timeout("storage"))
-    run.emit("action", "storage", "startEXAStorage" + (f" ignoring {', '.join(ignore)}" if ignore else ""))
+    run.emit("action", "storage", "startEXAStorage" + also, method="startEXAStorage", target="storage", args=ignore,
+             result=None)  # fmt: skip
+    return wait_for_storage(run, "storage", call, online=True)
 
-    def observe() -> Observation:
-        if not call.future.done():  # its answer is the news: nothing to ask meanwhile
-            return Observation(False, "waiting for startEXAStorage to answer")
-        states = service_states(run)
-        call.check(needed=states.get("Storaged") != "OK")
-        bad = [f"{k} {v}" for k, v in states.items() if v != "OK"]
-        summary = "all services OK" if not bad else "waiting for " + ", ".join(bad)
-        return Observation(not bad, summary + (f" ({call.note})" if call.note else ""), progress=len(bad))
 
-    wait_until(run, "storage", "EXAStorage and all services to be OK", observe, run.opts.timeout("storage"))
-    return "EXAStorage online, all services OK"
+def db_label(s: DbState) -> str:
+    if s.state == "running" and not s.connectible:
+        return "running, not accepting connections yet"
+    return s.state + (f" ({s.operation})" if s.busy and s.state != "starting" else "")
 
 
 def databases_running(run: Run) -> str:
@@ -117,22 +127,21 @@ def databases_running(run: Run) -> str:
         elif s.state in ("stopping",) or (s.state == "setup" and s.busy):
             raise Refused(f"databases: {n} is {s.state} (operation {s.operation}); run start again when it is idle")
     for n in not_created:
-        run.emit("warning", "databases", f"{n} has never been created (state none); not starting it")
+        run.emit("warning", "databases", f"{n} has never been created (state none); not starting it", targets=[n])
     wanted = [n for n in names if n not in not_created]
     if run.dry_run:
         if to_start:
-            run.emit("plan", "databases", f"would start {', '.join(to_start)}", databases=to_start)
+            run.emit("plan", "databases", f"would start {', '.join(to_start)}", method="startDatabase",
+                     targets=to_start, args=[])  # fmt: skip
         return "planned"
     news = News(run, feed, about=lambda e: e.get("system"), unseen=[n for n in wanted if not (feed and feed.shows(n))])
-    run.act_each("databases", "startDatabase", to_start, lambda n: run.act(f"/db_{n}", "startDatabase"),
-                 needed=lambda n: db_state(run, n).state == "setup", key="database")  # fmt: skip
-    started_at = {n: run.clock.now() for n in to_start}
     seen_starting: set[str] = set()
     ready: set[str] = {n for n in wanted if states[n].connectible}
 
-    def observe() -> Observation:
-        for n in news.due(n for n in wanted if n not in ready):
+    def ask(dbs: list[str]) -> None:
+        for n in dbs:
             s = db_state(run, n)
+            tracker.saw(n, db_label(s), run.clock.now())
             if s.state in ("starting", "running"):
                 seen_starting.add(n)
             if s.connectible:
@@ -143,17 +152,20 @@ def databases_running(run: Run) -> str:
                 errors = current_errors(run, n)
                 reason = "; ".join(errors) if errors else "it went back to setup"
                 raise Failed(f"databases: {n} failed to start: {reason}")
-        waiting = [n for n in wanted if n not in ready]
-        summary = f"databases accepting connections {len(ready)}/{len(wanted)}"
-        if waiting:
-            summary += "; waiting for " + ", ".join(waiting)
-        return Observation(not waiting, summary, progress=len(ready), data={"ready": len(ready), "total": len(wanted)})
 
-    wait_until(run, "databases", "databases to accept connections", observe, run.opts.timeout("databases"))
+    tracker = Tracker({n: db_label(s) for n, s in states.items()}, run.clock.now(), look=ask)
+    if to_start:
+        tracker.acted(run.clock.now())
+    started = run.act_each("databases", "startDatabase", to_start, lambda n: run.act(f"/db_{n}", "startDatabase"),
+                           needed=lambda n: db_state(run, n).state == "setup")  # fmt: skip
+    started_at = {n: run.clock.now() for n in to_start}
+
+    await_databases(run, "databases", "databases to accept connections", wanted, news, tracker, ready,
+                    "accepting connections")  # fmt: skip
     for n in wanted:
         conn = run.read(f"/db_{n}", "getDatabaseConnectionString")
-        run.emit("observation", "databases", f"{n} accepts connections at {conn}", database=n, connection_string=conn)
-    return f"{len(wanted)} database(s) accepting connections" + (f", {len(to_start)} started" if to_start else "")
+        run.emit("connection", "databases", f"{n} accepts connections at {conn}", database=n, connection_string=conn)
+    return f"{len(wanted)} database(s) accepting connections" + (f", {len(started)} started" if started else "")
 
 
 def current_errors(run: Run, db: str) -> list[str]:
@@ -173,8 +185,10 @@ def plugins_started(run: Run) -> str:
         if installed and step.plugin not in installed:
             raise Refused(f"plugins: {step.plugin} is not installed (installed: {', '.join(sorted(installed))})")
         if run.dry_run:
-            run.emit("plan", "plugins", f"would restart {step.plugin} on {', '.join(step.restart_on) or 'no node'}"
-                     + (" and start it wherever it is not running" if step.ensure_running else ""))  # fmt: skip
+            where = ", ".join(step.restart_on) or "no node"
+            ensure = " and start it wherever it is not running" if step.ensure_running else ""
+            run.emit("plan", "plugins", f"would restart {step.plugin} on {where}{ensure}", method="callPlugin",
+                     targets=step.restart_on, args=[step.plugin, "STOP", "START"])  # fmt: skip
             continue
         # restarting on the license server matters after the nodes booted (the seed's PID namespace);
         # on a cluster that was already up, a re-run leaves running daemons alone
@@ -182,25 +196,27 @@ def plugins_started(run: Run) -> str:
         for node in restart_on:
             for command in ("STOP", "START"):
                 rc, out = _plugin(run, step.plugin, node, command)
-                run.emit("action", "plugins", f"{step.plugin} {command} on {node}: rc {rc}", node=node, output=out)
+                run.emit("action", "plugins", f"{step.plugin} {command} on {node}: rc {rc}", method="callPlugin",
+                         target=node, args=[step.plugin, command], result=f"rc {rc}: {out}")  # fmt: skip
                 if command == "START" and rc != 0:
                     raise Failed(f"plugins: {step.plugin} START on {node} failed (rc {rc}): {out.strip()}")
         if step.ensure_running:
             nodes = [n for n in run.read("", "getNodeList") if n not in ignore]
 
-            def ensure(node: str, plugin: str = step.plugin, text: str = step.running_text) -> str:
+            def ensure(node: str, plugin: str = step.plugin, text: str = step.running_text) -> tuple[str, str]:
                 rc, out = _plugin(run, plugin, node, "STATUS")
                 if text in out:
-                    return "running"
+                    return "running", out
                 rc, out = _plugin(run, plugin, node, "START")
                 if rc != 0:
                     raise Failed(f"{plugin} START on {node} failed (rc {rc}): {out.strip()}")
-                return "started"
+                return "started", f"rc {rc}: {out}"
 
             results = run.parallel(nodes, ensure)
             for node, what, err in results:
-                if err is None and what == "started":
-                    run.emit("action", "plugins", f"{step.plugin} START on {node}", node=node)
+                if err is None and what[0] == "started":
+                    run.emit("action", "plugins", f"{step.plugin} START on {node}", method="callPlugin", target=node,
+                             args=[step.plugin, "START"], result=what[1])  # fmt: skip
             failed = [(n, e) for n, _, e in results if e is not None]
             if failed:
                 raise Failed("plugins: " + "; ".join(f"{n}: {fault_reason(e)}" for n, e in failed))
