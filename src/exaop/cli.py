@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             print(f"exaop serve: cannot use --cert {args.cert} with --key {args.key}: {reason}", file=sys.stderr)
             return 2
+    fresh = not Path(args.state_dir).exists()  # made by this start: taken away again if it cannot serve
     try:
         plane = ControlPlane(opts)
     except (ProfileError, StoreError, PasswordFileError) as e:
@@ -81,7 +83,9 @@ def _serve(args: argparse.Namespace) -> int:
         run_event_loop(plane.run(on_ready=ready))
     except OSError as e:
         print(f"exaop serve: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
-        return 1
+        if fresh and not plane.url:  # a state dir this start made, and nothing ever served from it
+            shutil.rmtree(args.state_dir, ignore_errors=True)
+        return 2
     if plane.halt_reason:
         print(f"exaop serve: EXAoperation halted: {plane.halt_reason}", flush=True)
     return 0

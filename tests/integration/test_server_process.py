@@ -733,3 +733,15 @@ def test_hostile_requests_get_clear_answers(server_factory, http: bool) -> None:
     wire.works()
     assert srv.proc.poll() is None
     assert not any("Traceback" in line for line in srv.output), srv.output
+
+
+def test_a_busy_port_is_said_plainly_and_leaves_no_new_state_dir(server: ServerProcess, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh-state"
+    r = subprocess.run(
+        [sys.executable, "-m", "exaop.cli", "serve", "--port", str(server.port), "--state-dir", str(fresh),
+         "--admin-password", ADMIN_PASSWORD],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 2 and f"cannot listen on 127.0.0.1:{server.port}" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert not fresh.exists()
