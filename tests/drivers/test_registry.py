@@ -97,3 +97,30 @@ def test_the_simulated_driver_answers_jobs_at_once() -> None:
 
 async def _await(job):  # type: ignore[no-untyped-def]
     return await job
+
+
+def test_the_readme_examples_are_valid_settings(monkeypatch) -> None:
+    """Each README example that builds a driver passes the settings' checks (its CA file and
+    programs stand in for ones on a real control plane)."""
+    import re
+    import shutil
+    from pathlib import Path
+
+    from exaop.engine.drivers import command, driver_class, redfish
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Power drivers", 1)[1].split("\n## ", 1)[0]
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", section, re.S) if "make_driver(" in b]
+    monkeypatch.setattr(
+        command.shutil, "which", lambda prog: f"/usr/bin/{prog}" if prog == "aws" else shutil.which(prog)
+    )
+    monkeypatch.setattr(redfish, "readable_file", lambda path, where: None)
+    built = []
+
+    def make(kind, settings, log=None):  # type: ignore[no-untyped-def]
+        built.append(driver_class(kind).settings_type.from_dict(settings))  # type: ignore[attr-defined]
+        return built[-1]
+
+    for block in blocks:
+        exec(block.replace("from exaop.engine.drivers import make_driver\n", ""), {"make_driver": make})
+    assert [s.kind for s in built] == ["redfish", "ipmi", "command"]
