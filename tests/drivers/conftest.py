@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,21 @@ class Log:
 
     def __init__(self) -> None:
         self.lines: list[tuple[str, str, str]] = []
+        self._changed = threading.Condition()
 
     def __call__(self, node: str, priority: str, message: str) -> None:
-        self.lines.append((node, priority, message))
+        with self._changed:
+            self.lines.append((node, priority, message))
+            self._changed.notify_all()
 
     def has(self, priority: str, text: str) -> bool:
-        return any(p == priority and text in m for _n, p, m in self.lines)
+        return any(p == priority and text in m for _n, p, m in list(self.lines))
+
+    def wait_for(self, priority: str, text: str, timeout: float = 10.0) -> None:
+        """Until a driver logs it (it logs from its worker threads)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.has(priority, text), timeout):
+                raise AssertionError(f"no {priority} containing {text!r} within {timeout:g} s: {self.lines}")
 
 
 @pytest.fixture

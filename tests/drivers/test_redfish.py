@@ -64,7 +64,7 @@ def test_power_on_while_still_powering_off_is_resent_once_off(redfish, driver, l
     bmc = redfish(powered=True, power_delay=1.0)
     d = driver("redfish", bmc.settings())
     shutdown = d.begin("n0011", "shutdown")
-    time.sleep(0.3)  # the shutdown is on its way (the emulator applies it after 1 s)
+    log.wait_for("Notice", "graceful shutdown of n0011 sent")  # the emulator applies it 1 s later
     on = d.begin("n0011", "on")
     assert shutdown.result(timeout=10).outcome == "superseded"
     result = on.result(timeout=15)
