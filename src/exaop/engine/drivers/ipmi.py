@@ -36,6 +36,7 @@ class IpmiSettings(BmcSettings):
     kind = "ipmi"
     username: str
     password: str = field(repr=False)
+    #: one retry: pyghmi already retransmits lost packets (``call_timeout`` is not used: pyghmi keeps its own timing)
     retries: int = 1
 
     def check(self, where: str) -> None:
