@@ -463,8 +463,11 @@ def log_point(args: argparse.Namespace, tmpdir: Path, pin: list[str], me: str) -
             sim.advanceClock(600)
         logs = xmlrpc.client.ServerProxy(base + "/logservice1")
         page = len(logs.logEntries()[2])
-        print(f"  large log: {8 * len(nodes)} node messages logged in {time.monotonic() - t0:.1f} s; "
-              f"a logEntries page holds {page} entries", flush=True)
+        print(
+            f"  large log: {8 * len(nodes)} node messages logged in {time.monotonic() - t0:.1f} s; "
+            f"a logEntries page holds {page} entries",
+            flush=True,
+        )
         auth = basic(BENCH_USER, password)
         url = f"http://{HOST}:{port}/cluster1/logservice1"
         calls = {

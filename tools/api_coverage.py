@@ -48,8 +48,8 @@ def documented(reference: Path) -> dict[str, set[str]]:
 
 
 def report(reference: Path) -> tuple[str, int, int]:
-    from exaop.rpc.objects import ROOT as _  # noqa: F401 - imports every object kind
-    from exaop.rpc.registry import ALL_TYPES
+    from exaop.faces.exaoperation.objects import ROOT as _  # noqa: F401 - imports every object kind
+    from exaop.faces.exaoperation.registry import ALL_TYPES
 
     docs = documented(reference)
     generic = docs.pop(GENERIC, set())
@@ -63,7 +63,8 @@ def report(reference: Path) -> tuple[str, int, int]:
         done += len(have)
         where = ""
         if ours is not None:
-            modules = sorted({ours.methods[m].fn.__module__ for m in have} - {"exaop.rpc.objects.common"})
+            common = "exaop.faces.exaoperation.objects.common"
+            modules = sorted({ours.methods[m].fn.__module__ for m in have} - {common})
             where = " — " + ", ".join(f"`{mod.replace('.', '/')}.py`" for mod in modules) if modules else ""
         lines += ["", f"## {service} ({len(have)}/{len(wanted)}){where}", ""]
         lines += [f"- [{'x' if m in have else ' '}] `{m}`" for m in wanted]
@@ -83,8 +84,8 @@ def report(reference: Path) -> tuple[str, int, int]:
 def mismatches(text: str) -> list[str]:
     """Where the file says otherwise than the code: each listed method's check mark against
     the registry (needs no reference files, so it runs anywhere the repository is)."""
-    from exaop.rpc.objects import ROOT as _  # noqa: F401 - imports every object kind
-    from exaop.rpc.registry import ALL_TYPES
+    from exaop.faces.exaoperation.objects import ROOT as _  # noqa: F401 - imports every object kind
+    from exaop.faces.exaoperation.registry import ALL_TYPES
 
     out = []
     service = ""

@@ -172,18 +172,38 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--metrics-port", type=int, default=0, metavar="PORT",
                    help="also serve /metrics (Prometheus) without credentials on this port (default: none; "
                    "/metrics on the main port needs a login)")  # fmt: skip
-    s.add_argument("--metrics-host", default="127.0.0.1", metavar="ADDRESS",
-                   help="address of --metrics-port (default 127.0.0.1)")
-    s.add_argument("--max-connections", type=int, default=Limits.max_connections, metavar="N",
-                   help=f"open connections at most (default {Limits.max_connections}, and what the file-descriptor "
-                   "limit allows); beyond, the longest-waiting connection without a request in progress is closed")
-    s.add_argument("--header-timeout", type=float, default=Limits.header_timeout, metavar="SECONDS",
-                   help=f"time a client has to send a request's headers (default {Limits.header_timeout:g})")
-    s.add_argument("--body-timeout", type=float, default=Limits.body_timeout, metavar="SECONDS",
-                   help=f"time a client has to send a request's body once its headers are in "
-                   f"(default {Limits.body_timeout:g})")
-    s.add_argument("--idle-timeout", type=float, default=Limits.keepalive_timeout, metavar="SECONDS",
-                   help=f"idle keep-alive connections close after this (default {Limits.keepalive_timeout:g})")
+    s.add_argument(
+        "--metrics-host", default="127.0.0.1", metavar="ADDRESS", help="address of --metrics-port (default 127.0.0.1)"
+    )
+    s.add_argument(
+        "--max-connections",
+        type=int,
+        default=Limits.max_connections,
+        metavar="N",
+        help=f"open connections at most (default {Limits.max_connections}, and what the file-descriptor "
+        "limit allows); beyond, the longest-waiting connection without a request in progress is closed",
+    )
+    s.add_argument(
+        "--header-timeout",
+        type=float,
+        default=Limits.header_timeout,
+        metavar="SECONDS",
+        help=f"time a client has to send a request's headers (default {Limits.header_timeout:g})",
+    )
+    s.add_argument(
+        "--body-timeout",
+        type=float,
+        default=Limits.body_timeout,
+        metavar="SECONDS",
+        help=f"time a client has to send a request's body once its headers are in (default {Limits.body_timeout:g})",
+    )
+    s.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=Limits.keepalive_timeout,
+        metavar="SECONDS",
+        help=f"idle keep-alive connections close after this (default {Limits.keepalive_timeout:g})",
+    )
     s.set_defaults(func=_serve)
 
     a = sub.add_parser("admin", help="administer a state dir while no server holds it",

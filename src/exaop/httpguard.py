@@ -328,12 +328,14 @@ class GuardedProtocol(HttpToolsProtocol):
         if not self.transport.is_closing():
             body = text.encode() + b"\n"
             self.transport.write(
-                b"".join((
-                    STATUS_LINE[status],
-                    b"content-type: text/plain; charset=utf-8\r\n",
-                    b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body),
-                    body,
-                ))  # fmt: skip
+                b"".join(
+                    (
+                        STATUS_LINE[status],
+                        b"content-type: text/plain; charset=utf-8\r\n",
+                        b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body),
+                        body,
+                    )
+                )  # fmt: skip
             )
         self._close(abort=False)
 

@@ -29,8 +29,8 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 if TYPE_CHECKING:
     from exaop.engine.runtime import Runtime
+    from exaop.faces.auth import Authenticator
     from exaop.httpguard import ConnectionBook
-    from exaop.rpc.auth import Authenticator
 
 #: upper bounds of the latency buckets, seconds
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -221,9 +221,9 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace(
-                "+00:00", "Z"
-            ),
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -252,4 +252,3 @@ def configure_logging(level: str, fmt: str) -> None:
         uv.handlers[:] = []
         uv.propagate = True
         uv.setLevel(logging.WARNING)
-

@@ -21,8 +21,8 @@ import uvicorn
 from exaop.admin import read_password_file
 from exaop.engine.profile import Profile, load_profile
 from exaop.engine.runtime import Runtime
+from exaop.faces.exaoperation.app import XmlRpcApp
 from exaop.httpguard import ConnectionBook, Limits, guarded_protocol
-from exaop.rpc.app import XmlRpcApp
 from exaop.tls import ensure_self_signed
 
 log = logging.getLogger("exaop.server")

@@ -263,9 +263,10 @@ def verifying(cafile: Path) -> ssl.SSLContext:
 
 def handshake(ctx: ssl.SSLContext, port: int, name: str) -> bytes:
     """TLS to 127.0.0.1:port asking for ``name`` (no resolver involved); the server's certificate."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, ctx.wrap_socket(
-        raw, server_hostname=name
-    ) as tls:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        ctx.wrap_socket(raw, server_hostname=name) as tls,
+    ):
         return tls.getpeercert(binary_form=True) or b""
 
 

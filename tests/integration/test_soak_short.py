@@ -41,7 +41,6 @@ def load_soak() -> ModuleType:
 soak = load_soak()
 
 
-
 def no_failures(section: Any, *kinds: str) -> None:
     counts = {k: section.count(k) for k in kinds}
     assert not any(counts.values()), f"{counts}\n{section.report()}"

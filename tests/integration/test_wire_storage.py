@@ -82,8 +82,10 @@ def test_the_object_tree_below_storage_and_nodes_with_dotted_names(srv: ServerPr
     assert c.storage.n0011.d03_storage.getProperties()["type"] == "hdd"
     assert c.n0011.listObjects() == ["d00_os", "d01_swap", "d02_data", "d03_storage"]
     assert c.n0011.d03_storage.getProperties()["disktype"] == "Storage"
-    assert srv.proxy("/cluster1/storage/v0000/n0011/s0000").getPath() == ["/cluster1/storage/v0000/n0011/s0000",
-                                                                          "s0000"]
+    assert srv.proxy("/cluster1/storage/v0000/n0011/s0000").getPath() == [
+        "/cluster1/storage/v0000/n0011/s0000",
+        "s0000",
+    ]
     for path in ("/cluster1/storage/v0009", "/cluster1/storage/v0000/n0010", "/cluster1/storage/v0000/n0011/s0001",
                  "/cluster1/n0011/d09_data", "/cluster1/storage/n0011/d00_os", "/cluster1/r0007"):  # fmt: skip
         assert NOT_FOUND in fault(srv.proxy(path).getProperties).faultString, path
@@ -150,8 +152,19 @@ def test_round_trips_survive_a_restart_and_kill9(server_factory: Factory) -> Non
     props = c.storage.v0002.getProperties()
     assert (props["labels"], props["priority"], props["readonly_users"]) == (["sales", "q3"], 12, [1])
     # a remote volume
-    assert c.addRemoteVolume({"allowed_users": ["admin"], "readonly_users": [], "url": "ftp://10.9.0.1/backup",
-                              "user": "bk", "password": "secret-pw", "options": "nocompression"}) == "r0000"
+    assert (
+        c.addRemoteVolume(
+            {
+                "allowed_users": ["admin"],
+                "readonly_users": [],
+                "url": "ftp://10.9.0.1/backup",
+                "user": "bk",
+                "password": "secret-pw",
+                "options": "nocompression",
+            }
+        )
+        == "r0000"
+    )
     assert c.r0000.getProperties()["password"] == "********" and c.r0000.getVolumeId() == 10000
     assert c.r0000.editRemoteVolume({"url": "smb://10.9.0.2/share", "labels": ["offsite"]}) == ["labels", "url"]
     assert c.r0000.getProperties()["url"] == "smb://10.9.0.2/share" and c.r0000.state() == "OK"
@@ -194,24 +207,29 @@ def test_refusals_say_why_and_change_nothing(srv: ServerProcess) -> None:
     s = c.storage
     f = fault(s.addStorageVolume, {k: v for k, v in README_VOLUME.items() if k != "hdd_type"})
     assert f.faultString == "UsageError: missing required field(s) for a new storage volume: hdd_type"
-    assert fault(s.addStorageVolume, README_VOLUME).faultString == ("UsageError: EXAStorage is stopped; creating a "
-                                                                    "volume needs it online")
+    assert fault(s.addStorageVolume, README_VOLUME).faultString == (
+        "UsageError: EXAStorage is stopped; creating a volume needs it online"
+    )
     assert fault(s.volumeRemove, "v0000").faultString == "UsageError: volume v0000 is used by database exa_db1"
     assert fault(s.v0000.resizeVolume, 10).faultString == "UsageError: EXAStorage is stopped; resizing a volume " \
         "needs it online"  # fmt: skip
     assert fault(s.n0011.resumeNode).faultString == "UsageError: n0011 is not suspended"
-    assert fault(s.v0000.getFilesList).faultString == ("UsageError: volume v0000 is a Data volume; only archive "
-                                                       "volumes hold files")
+    assert fault(s.v0000.getFilesList).faultString == (
+        "UsageError: volume v0000 is a Data volume; only archive volumes hold files"
+    )
     f = fault(c.addRemoteVolume, {"allowed_users": [], "readonly_users": [], "url": "gopher://x"})
     assert f.faultString.startswith("UsageError: url 'gopher://x' is not a remote archive URL")
     assert fault(c.n0011.addNodeDisk, {"disktype": "OS"}).faultString == "UsageError: n0011 already has a OS disk"
     f = fault(c.n0012.d03_storage.editNodeDisk, {"disksize": 100})
-    assert f.faultString == ("UsageError: disksize 100 GiB of d03_storage on n0012 is below the 1706.67 GiB its "
-                             "volume segments take")
-    assert fault(c.n0011.deleteDisks, ["d03_storage"]).faultString.startswith("UsageError: d03_storage of n0011 "
-                                                                              "holds segments of volume(s)")
-    assert fault(s.editStorage, {"vlan_list": ["vlan9"]}).faultString == ("UsageError: vlan_list: unknown value(s) "
-                                                                          "vlan9; allowed: private")
+    assert f.faultString == (
+        "UsageError: disksize 100 GiB of d03_storage on n0012 is below the 1706.67 GiB its volume segments take"
+    )
+    assert fault(c.n0011.deleteDisks, ["d03_storage"]).faultString.startswith(
+        "UsageError: d03_storage of n0011 holds segments of volume(s)"
+    )
+    assert fault(s.editStorage, {"vlan_list": ["vlan9"]}).faultString == (
+        "UsageError: vlan_list: unknown value(s) vlan9; allowed: private"
+    )
     assert s.getVolumeList() == ["v0000", "v0001"] and c.listObjects().count("r0000") == 0
 
 

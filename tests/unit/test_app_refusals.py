@@ -8,7 +8,7 @@ import xmlrpc.client
 from typing import Any
 
 from exaop.engine.runtime import Runtime
-from exaop.rpc.app import XmlRpcApp
+from exaop.faces.exaoperation.app import XmlRpcApp
 
 PASSWORD = "admin-secret"
 

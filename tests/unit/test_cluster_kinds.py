@@ -58,14 +58,16 @@ def test_group_rules_name_the_field() -> None:
     c.add_object(SrvMgmtGroup, GROUP)
     assert refusal(c.add_object, SrvMgmtGroup, GROUP) == "ipmi_description 'rack 1' is already used by srvmgmt1"
     assert refusal(c.add_object, SrvMgmtGroup, {**GROUP, "ipmi_description": "x", "ipmi_type": "Telnet"}).startswith(
-        "ipmi_type must be one of: IPMI, Redfish")
+        "ipmi_type must be one of: IPMI, Redfish"
+    )
     assert refusal(c.add_object, SrvMgmtGroup, {**GROUP, "ipmi_description": "x",
                                                 "ipmi_password_multiline": "a\nb"}).startswith(
         "set ipmi_password or ipmi_password_multiline, not both")  # fmt: skip
     c.nodes["n0012"].values["ipmi_group"] = "srvmgmt1"
     g = c.object_at("srvmgmt1")
     assert refusal(g.edit, {"public_ip_addresses": True}).startswith(
-        "public_ip_addresses: node(s) n0012 of group srvmgmt1 have no ip_addr_ipmi")
+        "public_ip_addresses: node(s) n0012 of group srvmgmt1 have no ip_addr_ipmi"
+    )
     assert g.values["public_ip_addresses"] is False
 
 
@@ -123,7 +125,8 @@ def test_jdbc_refusals_name_the_field() -> None:
     assert refusal(c.add_object, JDBCDriver, {**DRIVER, "jdbc_name": "b"}) == \
         "jdbc_prefix 'jdbc:mysql:' is already served by jdbc1"  # fmt: skip
     assert refusal(c.add_object, JDBCDriver, {**DRIVER, "jdbc_name": "b", "jdbc_prefix": "mysql:"}).startswith(
-        "jdbc_prefix 'mysql:' must begin with 'jdbc:'")
+        "jdbc_prefix 'mysql:' must begin with 'jdbc:'"
+    )
     assert refusal(c.add_object, JDBCDriver, {**DRIVER, "jdbc_main": "not a class"}).startswith("jdbc_main")
     d = c.object_at("jdbc1")
     assert refusal(d.upload, "../x.jar", jar()).startswith("file name '../x.jar' must be a plain file name")

@@ -27,7 +27,8 @@ def test_each_form_changes_only_its_fields_checked_together() -> None:
         ["cluster_desc", "dns_server1"]  # fmt: skip
     assert st.properties()["cluster_desc"] == "prod"
     assert refusal(st.edit, "editNodeClusterNetwork", {"disk_usage_error": 90}).startswith(
-        "unknown field(s) disk_usage_error; cluster (editNodeClusterNetwork) has: cluster_desc")
+        "unknown field(s) disk_usage_error; cluster (editNodeClusterNetwork) has: cluster_desc"
+    )
     assert refusal(st.edit, "editMonitorThresholds", {"disk_usage_warning": 96}) == \
         "disk_usage_warning (96) must be below disk_usage_error (95)"  # fmt: skip
     assert refusal(st.edit, "editNodeClusterNetwork", {"default_gateway": "192.0.2.1"}) == \
@@ -60,8 +61,11 @@ def test_restart_fields_and_tls_wait_for_exaoperation() -> None:
             .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())  # fmt: skip
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()  # fmt: skip
-    other = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    other = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
     assert refusal(st.upload_tls, cert, other) == "private_key does not belong to the certificate"
     assert refusal(st.upload_tls, "junk", pem).startswith("cert is not a PEM certificate")
     assert st.upload_tls(cert, pem)["subject"] == "CN=exaop.example" and st.need_restart()
@@ -131,7 +135,7 @@ def package(name: str = "EXASolution-6.2.18_LINUX_x86_64.tar.gz") -> tuple[str, 
 def test_uploads_and_updates_install_versions_on_the_clock() -> None:
     s = sim()
     c = s.c
-    assert refusal(software.upload, c, "setup.exe", b"") .startswith("'setup.exe' is not a database package name")
+    assert refusal(software.upload, c, "setup.exe", b"").startswith("'setup.exe' is not a database package name")
     assert refusal(software.upload, c, "EXASolution-6.2.18.tar.gz", b"not gzip") == \
         "EXASolution-6.2.18.tar.gz is not a gzip'ed tar archive"  # fmt: skip
     state = software.upload(c, *package())
@@ -169,7 +173,8 @@ def test_a_license_is_checked_against_what_the_cluster_uses() -> None:
     assert refusal(software.update_license, c, LICENSE.format(mem=0, nodes=3)) == \
         "license_data: maxnodes 3 is below the cluster's 4 nodes"  # fmt: skip
     assert refusal(software.update_license, c, "<license><x/></license>").startswith(
-        "license_data: unknown element(s) x")
+        "license_data: unknown element(s) x"
+    )
     assert refusal(software.update_license, c, LICENSE.replace("2099", "2001").format(mem=0, nodes=0)) == \
         "license_data: the license expired on 2001-12-31"  # fmt: skip
     props = software.update_license(c, LICENSE.format(mem=210, nodes=6))

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from exaop.rpc.auth import MAX_CHECKS_PER_ADDRESS, LoginGuard, LoginRefused, address_key, shown
+from exaop.faces.auth import MAX_CHECKS_PER_ADDRESS, LoginGuard, LoginRefused, address_key, shown
 
 
 class Clock:
@@ -137,7 +137,7 @@ def test_a_client_address_has_few_checks_in_flight() -> None:
 def test_checks_wait_in_order_of_trust_and_a_full_queue_turns_away_the_least_trusted() -> None:
     import asyncio
 
-    from exaop.rpc.auth import CheckQueue
+    from exaop.faces.auth import CheckQueue
 
     async def main() -> list[str]:
         q = CheckQueue(slots=1, capacity=3)

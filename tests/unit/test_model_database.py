@@ -156,8 +156,11 @@ def test_backup_is_an_operation_that_refuses_stop_and_restart() -> None:
         (("v0001", 10, "1w"), "backup level must be a whole number from 0 to 9"),
         (("v0001", True, "1w"), "backup level must be a whole number from 0 to 9"),
         (("v0001", 1, "soon"), "expire must be a duration such as '1w', '3d 12h' or '30m' ('' for never)"),
-        (("v0001", 1, "1w"), "a level 1 backup of exa_db1 builds on a usable backup of a lower level on v0001, "
-         "and there is none; make a level 0 backup first"),
+        (
+            ("v0001", 1, "1w"),
+            "a level 1 backup of exa_db1 builds on a usable backup of a lower level on v0001, "
+            "and there is none; make a level 0 backup first",
+        ),
     ],
 )
 def test_backup_argument_refusals(args: tuple, reason: str) -> None:
@@ -262,9 +265,7 @@ def test_a_node_crash_without_a_running_reserve_fails_its_database(when: str) ->
     s.node("n0012").crash()
     db = s.db
     assert (db.state, db.operation, db.connectible) == ("setup", "None", False)
-    assert db.errors == [
-        "database exa_db1 failed: node n0012 crashed and no reserve node is running to take its place"
-    ]
+    assert db.errors == ["database exa_db1 failed: node n0012 crashed and no reserve node is running to take its place"]
     assert db.errors[0] in s.messages(priority="Error")
     assert db.temp_volume == "" and sorted(s.c.volumes) == ["v0000", "v0001"]
     s.settle("database_backup")

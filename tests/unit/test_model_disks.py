@@ -97,12 +97,15 @@ def test_a_storage_disk_holding_volume_copies_keeps_its_devices_and_size() -> No
     s = Sim()
     d03 = disk_of(s.c, "n0012", "d03_storage")
     assert refusal(disks.delete_disks, s.c, "n0012", ["d02_data", "d03_storage"]) == (
-        "d03_storage of n0012 holds segments of volume(s) v0000, v0001 (1706.67 GiB); remove or move them first")
+        "d03_storage of n0012 holds segments of volume(s) v0000, v0001 (1706.67 GiB); remove or move them first"
+    )
     assert disk_of(s.c, "n0012", "d02_data").deleting is False, "nothing of a refused list is deleted"
-    assert refusal(d03.edit, {"disksize": 1000}) == ("disksize 1000 GiB of d03_storage on n0012 is below the "
-                                                     "1706.67 GiB its volume segments take")
-    assert refusal(d03.edit, {"devices": ["/dev/sdc"]}) == ("devices of d03_storage on n0012 cannot change: it holds "
-                                                            "1706.67 GiB of volume segments; move them first")
+    assert refusal(d03.edit, {"disksize": 1000}) == (
+        "disksize 1000 GiB of d03_storage on n0012 is below the 1706.67 GiB its volume segments take"
+    )
+    assert refusal(d03.edit, {"devices": ["/dev/sdc"]}) == (
+        "devices of d03_storage on n0012 cannot change: it holds 1706.67 GiB of volume segments; move them first"
+    )
     assert d03.edit({"disksize": 2000}) == ["disksize"]
     assert next(d for d in s.node("n0012").disks() if d["name"] == "d03_storage")["free"] == "293.33"
 
@@ -111,7 +114,8 @@ def test_storage_disks_on_a_running_node_and_devices_appended() -> None:
     s = Sim()
     assert refusal(disks.add_storage_disk, s.c, "n0011", ["/dev/sdc"]) == (
         "n0011 is powered off: addStorageDisk adds a disk to a running node (addNodeDisk configures one for the "
-        "next boot)")
+        "next boot)"
+    )
     s.boot("n0011")
     assert refusal(disks.add_storage_disk, s.c, "n0011", ["/dev/sdb"]) == \
         "device(s) /dev/sdb of n0011 are used by another disk"  # fmt: skip
@@ -119,8 +123,11 @@ def test_storage_disks_on_a_running_node_and_devices_appended() -> None:
     assert refusal(d03.add_device, "/dev/sdb") == "/dev/sdb of n0011 is already used by a disk"
     assert d03.not_extendable() == ""
     d03.add_device("/dev/sdc")
-    assert d03.installed is not None and d03.installed["size"] == 6000 and d03.installed["devices"] == ["/dev/sdb",
-                                                                                                      "/dev/sdc"]
+    assert (
+        d03.installed is not None
+        and d03.installed["size"] == 6000
+        and d03.installed["devices"] == ["/dev/sdb", "/dev/sdc"]
+    )
     assert d03.not_extendable() == "n0011 has no unused device"
     with pytest.raises(NotFound):
         disk_of(s.c, "n0011", "d09_data")

@@ -13,8 +13,6 @@ from tests.unit.modelkit import Sim, refusal, without_jitter
 PLUGIN = "Administration.vmware-tools"
 
 
-
-
 # -- log services -------------------------------------------------------------------------------
 
 

@@ -367,20 +367,21 @@ def test_archive_files_expire_on_the_clock_and_backups_stay_with_their_database(
         {"id": "debuginfo-1", "size": 2, "expire": "", "backup": False},
     ]
     assert refusal(volumes.files, s.c, data) == "volume v0000 is a Data volume; only archive volumes hold files"
-    assert refusal(volumes.remove_file, s.c, archive, "backup:1") == ("file backup:1 is a database backup; delete it "
-                                                                      "with its database's backup methods")
+    assert refusal(volumes.remove_file, s.c, archive, "backup:1") == (
+        "file backup:1 is a database backup; delete it with its database's backup methods"
+    )
     with pytest.raises(NotFound):
         volumes.remove_file(s.c, archive, "nope")
-    assert refusal(volumes.set_file_expiration, s.c, archive, "debuginfo-1", s.now - 5).endswith("is not in the "
-                                                                                                 "future")
+    assert refusal(volumes.set_file_expiration, s.c, archive, "debuginfo-1", s.now - 5).endswith("is not in the future")
     volumes.set_file_expiration(s.c, archive, "debuginfo-1", s.now + 600)
     s.advance(599)
     assert "debuginfo-1" in archive.usage
     s.advance(2)
     assert "debuginfo-1" not in archive.usage and "file debuginfo-1 of volume v0001 expired and was removed" in \
         s.messages()  # fmt: skip
-    assert refusal(volumes.format_filesystem, s.c, archive) == ("volume v0001 holds backup(s) backup:1; delete them "
-                                                                "before formatting")
+    assert refusal(volumes.format_filesystem, s.c, archive) == (
+        "volume v0001 holds backup(s) backup:1; delete them before formatting"
+    )
     archive.release("backup:1")
     archive.use("x", 1)
     volumes.format_filesystem(s.c, archive)
@@ -388,8 +389,11 @@ def test_archive_files_expire_on_the_clock_and_backups_stay_with_their_database(
 
 
 def test_a_profile_whose_volumes_do_not_fit_is_refused() -> None:
-    raw = {"cluster": {"name": "c"}, "nodes": {"count": 2, "first": 11},
-           "volumes": [{"id": "v0000", "size_gib": 4000, "redundancy": 2, "nodes": ["n0011", "n0012"]}]}
+    raw = {
+        "cluster": {"name": "c"},
+        "nodes": {"count": 2, "first": 11},
+        "volumes": [{"id": "v0000", "size_gib": 4000, "redundancy": 2, "nodes": ["n0011", "n0012"]}],
+    }
     with pytest.raises(ProfileError) as e:
         parse_profile(raw)
     assert str(e.value) == "volumes need 4000.0 GiB on d03_storage of n0011, which has 3000.0 GiB"

@@ -42,13 +42,15 @@ def test_add_refusals_name_the_field_and_add_nothing() -> None:
     assert refusal(node_config.add_node, s.c, {**NEW, "mac_addr_eth0": "02:00:00:00:00:0b"}) == \
         "MAC address 02:00:00:00:00:0b is already used by n0011"  # fmt: skip
     assert refusal(node_config.add_node, s.c, {**NEW, "mac_addr_eth1": "zz"}).startswith(
-        "mac_addr_eth1 'zz' is not a MAC address")
+        "mac_addr_eth1 'zz' is not a MAC address"
+    )
     assert refusal(node_config.add_node, s.c, {k: v for k, v in NEW.items() if k != "spool_disk"}) == \
         "missing required field(s) for a new node: spool_disk"  # fmt: skip
     assert refusal(node_config.add_node, s.c, {**NEW, "external_number": 12}) == \
         "public address 10.60.1.12 is already used by n0012"  # fmt: skip
     assert refusal(node_config.add_node, s.c, {**NEW, "vlan_list": {"vlan9": "eth2"}}).startswith(
-        "vlan_list: unknown network(s) vlan9")
+        "vlan_list: unknown network(s) vlan9"
+    )
     assert s.c.database_node_names() == ["n0011", "n0012", "n0013", "n0014"]
 
 
@@ -86,7 +88,7 @@ def test_copy_and_xml_round_trip_and_delete() -> None:
     assert refusal(node_config.add_nodes_from_xml, s.c, encoded) == \
         "node n0011 exists; pass overwrite=True to give it the description's settings"  # fmt: skip
     assert node_config.add_nodes_from_xml(s.c, encoded, True)[:2] == ["n0011", "n0012"]  # no change: still valid
-    one = text[:text.index("<node ")] + text[text.index('<node name="n0021"'):]  # only n0021, renamed:
+    one = text[: text.index("<node ")] + text[text.index('<node name="n0021"') :]  # only n0021, renamed:
     added = node_config.add_nodes_from_xml(s.c, one.replace("n0021", "n0022").replace(">21<", ">22<")
                                            .replace(":00:15<", ":00:16<").replace("cluster1-0021", ""))  # fmt: skip
     assert added == ["n0022"] and s.c.nodes["n0022"].config()["idstring"] == "template"

@@ -58,7 +58,8 @@ class FakeSink:
 def test_a_log_entry_as_rfc5424() -> None:
     assert format_5424(ENTRY, "cluster1") == (
         b'<132>1 2023-11-14T22:13:20.250Z n0011 EXAoperation - - [exaop@32473 cluster="cluster1" id="7" '
-        b'priority="Warning"] \xef\xbb\xbfNode n0011 is booting \xc3\xa4')
+        b'priority="Warning"] \xef\xbb\xbfNode n0011 is booting \xc3\xa4'
+    )
     other = LogEntry(8, 0.0, "exa db", "", "Error", "x")
     assert format_5424(other, "cluster1").startswith(b"<131>1 1970-01-01T00:00:00.000Z cluster1 exa_db - - ")
 
@@ -123,7 +124,7 @@ def read_frames(conn: socket.socket, count: int) -> list[bytes]:
         while len(rest) < int(length):
             rest += conn.recv(4096)
         frames.append(rest[: int(length)])
-        data = rest[int(length):]
+        data = rest[int(length) :]
     return frames
 
 

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from exaop.engine.drivers import SimulatedDriver
 from exaop.engine.profile import default_profile
+from exaop.faces.auth import Authenticator
+from exaop.faces.exaoperation.codec import dump_result, parse_call
 from exaop.model import users as users_module
 from exaop.model.cluster import Cluster
 from exaop.model.users import User
-from exaop.rpc.auth import Authenticator
-from exaop.rpc.codec import dump_result, parse_call
 
 
 def slow(value: object) -> bytes:
@@ -173,8 +173,8 @@ _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 
 @given(st.lists(st.tuples(st.integers(1, 2**31 - 1), st.floats(0, 4e9), _TEXT, _TEXT, _TEXT, _TEXT), max_size=5))
 def test_log_pages_are_byte_identical_to_the_stdlibs_marshalling(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    from exaop.faces.exaoperation.objects.logservice import page
     from exaop.model.logs import LogEntry, strtime
-    from exaop.rpc.objects.logservice import page
 
     entries = [LogEntry(*row) for row in rows]
     now = strtime(1_700_000_000.0)
@@ -185,7 +185,7 @@ def test_log_pages_are_byte_identical_to_the_stdlibs_marshalling(rows: list[tupl
 
 @given(st.text(max_size=30))
 def test_faults_are_well_formed_whatever_they_repeat(text: str) -> None:
-    from exaop.rpc.codec import dump_fault
+    from exaop.faces.exaoperation.codec import dump_fault
 
     try:
         xmlrpc.client.loads(dump_fault(-1, f"Unexpected Zope exception: NotFound: Object /{text} not found"))

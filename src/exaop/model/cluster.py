@@ -580,8 +580,11 @@ class Cluster:
             return False
         if parent:
             return True
-        return name not in self.nodes and name not in self.logservices and not name.startswith("db_") and (
-            name not in RESERVED_NAMES
+        return (
+            name not in self.nodes
+            and name not in self.logservices
+            and not name.startswith("db_")
+            and (name not in RESERVED_NAMES)
         )
 
     def seal(self, plain: str) -> str:
@@ -593,4 +596,3 @@ class Cluster:
         if self.secrets is None:
             raise UsageError("this cluster keeps no passwords: it was made without a secret box")
         return self.secrets.open(sealed)
-

@@ -868,8 +868,18 @@ class Database(Entity):
         sizes = [["MEASURE_TIME", "DATA_GIB", "PERSISTENT_VOLUME", "USAGE_PERSISTENT_GIB", "TEMPORARY_VOLUME",
                   "USAGE_TEMPORARY_GIB", "MEMORY_GIB", "ACTIVE_NODES"]]  # fmt: skip
         if first <= now <= last:
-            sizes.append([utc_text(now), f"{self.data_gib:.3f}", self.volume, f"{self.allocated_gib:.3f}",
-                          self.temp_volume, f"{self.temp_usage():.3f}", self.memory_gib, len(self.active)])
+            sizes.append(
+                [
+                    utc_text(now),
+                    f"{self.data_gib:.3f}",
+                    self.volume,
+                    f"{self.allocated_gib:.3f}",
+                    self.temp_volume,
+                    f"{self.temp_usage():.3f}",
+                    self.memory_gib,
+                    len(self.active),
+                ]
+            )
         events = [["EVENT_TIME", "PRIORITY", "MESSAGE"]]
         for e in self.cluster.logbook.entries:
             if e.system == self.name and first <= e.t <= last:

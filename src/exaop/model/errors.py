@@ -1,4 +1,4 @@
-"""Domain errors. The wire turns them into EXAoperation faults in one place (rpc/faults.py)."""
+"""Domain errors. The wire turns them into EXAoperation faults in one place (faces/exaoperation/faults.py)."""
 
 
 class DomainError(Exception):

@@ -23,11 +23,19 @@ OFF, BOOTING, RUNNING, SHUTTING_DOWN, CRASHED = (
 POWER_OFF_RETRY = 30.0  # simulated seconds between attempts to power off a node that refused
 SUSPENDED = "Suspended"  # the status of a running node whose cluster services are stopped
 #: what a boot does besides booting (from the node's boot flags), in words and its extra time
-BOOT_MODES = {"wipe": ("wiping its disks", "node_wipe"), "install": ("installing", "node_install"),
-              "fsck": ("checking its file systems", "node_fsck"), "no_fsck": ("skipping the file system check", "")}
+BOOT_MODES = {
+    "wipe": ("wiping its disks", "node_wipe"),
+    "install": ("installing", "node_install"),
+    "fsck": ("checking its file systems", "node_fsck"),
+    "no_fsck": ("skipping the file system check", ""),
+}
 #: each boot flag: the mode it asks for and what getNodeInfo calls the node meanwhile
-FLAG_MODES = {"to_wipe": ("wipe", "To wipe"), "to_install": ("install", "To install"),
-              "force_fsck": ("fsck", "Force fsck"), "force_no_fsck": ("no_fsck", "Force no fsck")}
+FLAG_MODES = {
+    "to_wipe": ("wipe", "To wipe"),
+    "to_install": ("install", "To install"),
+    "force_fsck": ("fsck", "Force fsck"),
+    "force_no_fsck": ("no_fsck", "Force no fsck"),
+}
 
 STATUS = {
     OFF: "Powered off",
@@ -125,8 +133,19 @@ class Node(Entity):
     @classmethod
     def from_record(cls, cluster: Cluster, key: str, rec: dict[str, Any]) -> Node:
         node = cls(cluster, key, rec.get("license_server", False))
-        for f in ("state", "since", "boot_started", "reboot", "boot_hang", "last_boot_seconds", "installed",
-                  "services_stopped", "id_led", "boot_modes", "values"):
+        for f in (
+            "state",
+            "since",
+            "boot_started",
+            "reboot",
+            "boot_hang",
+            "last_boot_seconds",
+            "installed",
+            "services_stopped",
+            "id_led",
+            "boot_modes",
+            "values",
+        ):
             setattr(node, f, rec.get(f, getattr(node, f)))
         node.hardware = rec.get("hardware", {})
         node.driver = rec.get("driver", "simulated")

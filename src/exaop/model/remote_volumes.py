@@ -89,7 +89,7 @@ class RemoteVolume(Configurable):
 
     def check_delete(self) -> None:
         vol = self.volume
-        backups = sorted(k[len(volumes.BACKUP_PREFIX):] for k in vol.usage if k.startswith(volumes.BACKUP_PREFIX))
+        backups = sorted(k[len(volumes.BACKUP_PREFIX) :] for k in vol.usage if k.startswith(volumes.BACKUP_PREFIX))
         if backups:
             raise UsageError(f"remote volume {self.name} holds backup(s) {', '.join(backups)}; delete them first")
         if vol.usage:

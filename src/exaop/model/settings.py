@@ -212,6 +212,8 @@ def form_schema(form: str, cluster: Cluster | None = None) -> Schema:
     """The fields one edit form may change (``cluster``: with its defaults; None: for help texts)."""
     fields = {f.name: f for f in _fields(cluster)}
     return Schema(f"cluster ({form})", [fields[n] for n in FORMS[form]])
+
+
 _FIREWALL_LINE = re.compile(
     r"^(ACCEPT|DROP|REJECT)\s+(tcp|udp|icmp|all)(?:\s+(\d{1,5})(?::(\d{1,5}))?)?(?:\s+from\s+(\S+))?$", re.I
 )

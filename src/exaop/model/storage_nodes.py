@@ -271,8 +271,12 @@ class StorageNode(Configurable):
         for d in picked:
             d.hdd = {**(d.hdd or {}), "enabled": enabled}
             d.changed()
-        self.cluster.log("Storage", self.name, "Notice" if enabled else "Warning",
-                         f"{', '.join(d.name for d in picked)} of {self.name} {'enabled' if enabled else 'disabled'}")
+        self.cluster.log(
+            "Storage",
+            self.name,
+            "Notice" if enabled else "Warning",
+            f"{', '.join(d.name for d in picked)} of {self.name} {'enabled' if enabled else 'disabled'}",
+        )
 
     def enlarge(self, names: Any) -> list[dict[str, Any]]:
         picked = self._pick(names, "enlargeDevices")

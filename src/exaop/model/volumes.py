@@ -530,7 +530,7 @@ def _receive(cluster: Cluster, vol: Volume, before: dict[str, list[int]], restri
     vol.recovering = {n: t for n, t in vol.recovering.items() if n in vol.pending}
     for node, sids in placed.items():
         old = before.get(node, [])
-        new = sids[len(old):] if restriped else [s for s in sids if s not in old]
+        new = sids[len(old) :] if restriped else [s for s in sids if s not in old]
         if new:
             vol.pending[node] = sorted(set(vol.pending.get(node, [])) | set(new))
             _start_recovery(cluster, vol, node)
@@ -579,7 +579,7 @@ def remove(cluster: Cluster, vol: Volume) -> None:
     users = users_of(cluster, vol)
     if users:
         raise UsageError(f"volume {vol.vid} is used by {', '.join(users)}")
-    backups = sorted(k[len(BACKUP_PREFIX):] for k in vol.usage if k.startswith(BACKUP_PREFIX))
+    backups = sorted(k[len(BACKUP_PREFIX) :] for k in vol.usage if k.startswith(BACKUP_PREFIX))
     if backups:
         raise UsageError(f"volume {vol.vid} holds backup(s) {', '.join(backups)}; delete them first")
     if other_usage(vol):
@@ -655,8 +655,12 @@ def _start_recovery(cluster: Cluster, vol: Volume, node: str) -> None:
     seconds = gib * 1024 / recovery_limit(cluster, node)
     vol.recovering[node] = cluster.now + seconds
     vol.changed()
-    cluster.log("Storage", node, "Notice",
-                f"recovery of volume {vol.vid} on {node} started ({gib_text(gib)} GiB, about {round(seconds)} s)")
+    cluster.log(
+        "Storage",
+        node,
+        "Notice",
+        f"recovery of volume {vol.vid} on {node} started ({gib_text(gib)} GiB, about {round(seconds)} s)",
+    )
 
 
 def recover(cluster: Cluster, vol: Volume, node: str) -> None:
@@ -833,8 +837,11 @@ def segment(cluster: Cluster, vol: Volume, node: str, sid: int) -> dict[str, Any
 def volume_node(cluster: Cluster, vol: Volume, node: str) -> dict[str, Any]:
     sids = vol.sids_on(node)
     return {
-        "vid": vol.vid, "node": node, "segments": [segment_name(s) for s in sids],
-        "size": _num(round(vol.load().get(node, 0.0), 3)), "state": copy_state(cluster, vol, node),
+        "vid": vol.vid,
+        "node": node,
+        "segments": [segment_name(s) for s in sids],
+        "size": _num(round(vol.load().get(node, 0.0), 3)),
+        "state": copy_state(cluster, vol, node),
         "recovery_ends": _when(vol.recovering.get(node)),
     }
 

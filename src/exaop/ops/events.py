@@ -19,23 +19,46 @@ from typing import Any
 SCHEMA: dict[str, dict[str, str]] = {
     "plan": {"method": "the call it would make", "targets": "objects it would make it on", "args": "other arguments"},
     "phase_start": {"timeout": "seconds the phase may wait, on the run's clock"},
-    "phase_end": {"ok": "whether the phase reached its goal", "wall": "real seconds the phase took",
-                  "clock": "seconds on the run's clock"},  # fmt: skip
-    "action": {"method": "the call made", "target": "the object it was made on (node, database, storage…)",
-               "args": "other arguments", "result": "the answer, or null while it is out"},  # fmt: skip
-    "observation": {"done": "objects in the state asked for (null: not counted)", "total": "objects awaited",
-                    "pending": "up to 8 objects not there yet: name, state (as last asked), for (s)"},  # fmt: skip
-    "progress": {"done": "as in observation", "total": "as in observation", "pending": "as in observation",
-                 "news": "false for a heartbeat: nothing changed, the wait goes on"},  # fmt: skip
+    "phase_end": {
+        "ok": "whether the phase reached its goal",
+        "wall": "real seconds the phase took",
+        "clock": "seconds on the run's clock",
+    },  # fmt: skip
+    "action": {
+        "method": "the call made",
+        "target": "the object it was made on (node, database, storage…)",
+        "args": "other arguments",
+        "result": "the answer, or null while it is out",
+    },  # fmt: skip
+    "observation": {
+        "done": "objects in the state asked for (null: not counted)",
+        "total": "objects awaited",
+        "pending": "up to 8 objects not there yet: name, state (as last asked), for (s)",
+    },  # fmt: skip
+    "progress": {
+        "done": "as in observation",
+        "total": "as in observation",
+        "pending": "as in observation",
+        "news": "false for a heartbeat: nothing changed, the wait goes on",
+    },  # fmt: skip
     "connection": {"database": "a database accepting connections", "connection_string": "where"},
-    "outage": {"since": "when EXAoperation stopped answering (ISO 8601 UTC)",
-               "until": "when retrying ends (ISO 8601 UTC; null: on a simulated clock, or over)",
-               "reason": "the last error", "over": "true once it answers again"},  # fmt: skip
+    "outage": {
+        "since": "when EXAoperation stopped answering (ISO 8601 UTC)",
+        "until": "when retrying ends (ISO 8601 UTC; null: on a simulated clock, or over)",
+        "reason": "the last error",
+        "over": "true once it answers again",
+    },  # fmt: skip
     "warning": {"targets": "objects it is about"},
-    "error": {"exit_code": "the run's exit code", "reason": "usage, authentication, refused, timeout, server fault, "
-              "unreachable or interrupted"},  # fmt: skip
-    "done": {"exit_code": "0 when the cluster is in the state asked for", "ok": "whether it is",
-             "dry_run": "a plan only: nothing was changed", "calls": "XML-RPC calls the run made"},  # fmt: skip
+    "error": {
+        "exit_code": "the run's exit code",
+        "reason": "usage, authentication, refused, timeout, server fault, unreachable or interrupted",
+    },  # fmt: skip
+    "done": {
+        "exit_code": "0 when the cluster is in the state asked for",
+        "ok": "whether it is",
+        "dry_run": "a plan only: nothing was changed",
+        "calls": "XML-RPC calls the run made",
+    },  # fmt: skip
 }
 KINDS = tuple(SCHEMA)
 

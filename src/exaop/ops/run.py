@@ -403,4 +403,3 @@ def raise_failures(phase: str, what: str, results: list[tuple[Any, Any, BaseExce
         raise NoAnswer(f"{phase}: no answer to {what} for {', '.join(map(str, unreachable))}")
     lines = "; ".join(f"{item}: {fault_reason(e)}" for item, e in failed)
     raise Failed(f"{phase}: {what} failed for {lines}")
-

@@ -146,8 +146,11 @@ def databases_running(run: Run) -> str:
                 seen_starting.add(n)
             if s.connectible:
                 ready.add(n)
-            elif s.state == "setup" and not s.busy and n in started_at and (
-                n in seen_starting or run.clock.now() - started_at[n] > 60
+            elif (
+                s.state == "setup"
+                and not s.busy
+                and n in started_at
+                and (n in seen_starting or run.clock.now() - started_at[n] > 60)
             ):
                 errors = current_errors(run, n)
                 reason = "; ".join(errors) if errors else "it went back to setup"
