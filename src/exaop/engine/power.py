@@ -133,6 +133,7 @@ class WiredPort(PowerPort):
     """A real driver as the model's port: requests return at once, outcomes come back on the loop."""
 
     simulated = False
+    asynchronous = True
 
     def __init__(
         self, driver: PowerDriver, readiness: Readiness, handover: Handover, addresses: Callable[[str], dict[str, str]]
@@ -174,7 +175,7 @@ class WiredPort(PowerPort):
             self.handover(lambda: done(report))
             return
 
-        def then(power: PowerState) -> None:
+        def then(power: PowerState, _why: str = "") -> None:
             self.handover(lambda: done(PowerReport(job.node, job.action, False, power, str(exc))))
 
         self._read(job.node, then)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from exaop.model import node_config
@@ -21,7 +22,7 @@ OFF, BOOTING, RUNNING, SHUTTING_DOWN, CRASHED = (
     "crashed",
 )
 POWER_OFF_RETRY = 30.0  # simulated seconds between attempts to power off a node that refused
-POWER_READ_AGE = 60.0  # a real machine's power shown is read again (in the background) once this old
+POWER_READ_AGE = 60.0  # real seconds: a real machine's power shown is read again (in the background) once this old
 SUSPENDED = "Suspended"  # the status of a running node whose cluster services are stopped
 #: what a boot does besides booting (from the node's boot flags), in words and its extra time
 BOOT_MODES = {
@@ -100,6 +101,7 @@ class Node(Entity):
         self.power_error = ""
         self._token = 0  # the request (or probe) whose outcome counts; older ones are ignored
         self._reading = False  # a background read of the power is under way
+        self._read_at = 0.0  # when (time.monotonic) the BMC last answered about the power
 
     @property
     def key(self) -> str:
@@ -371,6 +373,7 @@ class Node(Entity):
         if report.power != "unknown" or not self.bmc_power:
             self.bmc_power = report.power
         self.bmc_power_at = self.cluster.now
+        self._read_at = time.monotonic()
         self.changed()
 
     def _power_done(self, token: int, r: PowerReport) -> None:
@@ -417,6 +420,7 @@ class Node(Entity):
             return
         if r.ok:
             self.power_error = ""
+            self.cluster.log("EXAoperation", self.name, "Notice", r.message)
             self._boot_finished()
             return
         self.power_error = r.message
@@ -460,7 +464,7 @@ class Node(Entity):
             return "unknown"
         if not port.asynchronous:
             return port.power_state(self.name)
-        stale = self.bmc_power_at is None or self.cluster.now - self.bmc_power_at > POWER_READ_AGE
+        stale = time.monotonic() - self._read_at > POWER_READ_AGE
         if stale and not self._reading and not self._token_busy():
             self._reading = True
             port.read(self.name, self._read_done)
