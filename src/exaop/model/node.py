@@ -144,7 +144,7 @@ class Node(Entity):
             "boot_modes": self.boot_modes,
             "bmc_power": self.bmc_power,
             "bmc_power_at": self.bmc_power_at,
-            "power_error": self.power_error,
+            "power_error": self.shown_power_error,
         }
 
     @classmethod
@@ -666,7 +666,7 @@ class Node(Entity):
             "status": self.status,
             "power": self.power,
             "power_read": strtime(self.bmc_power_at) if self.bmc_power_at is not None else "",
-            "power_error": self.power_error,
+            "power_error": self.shown_power_error,
             "since": strtime(self.since),
             "license_server": self.license_server,
             "mode": self.mode,
@@ -674,10 +674,20 @@ class Node(Entity):
 
     @property
     def driver_name(self) -> str:
+        """The driver that powers the node ('unknown' when its group's cannot be made: see power_error)."""
         try:
             return self.cluster.driver(self).name
         except UsageError:
-            return self.driver
+            return "unknown"
+
+    @property
+    def shown_power_error(self) -> str:
+        """The last failure of a power request, or why the node has no driver."""
+        try:
+            self.cluster.driver(self)
+        except UsageError as e:
+            return str(e)
+        return self.power_error
 
     def info(self) -> dict[str, Any]:
         from exaop.model.logs import strtime
@@ -692,7 +702,7 @@ class Node(Entity):
             "power_driver": self.driver_name,
             "power": self.power,
             "power_read": strtime(self.bmc_power_at) if self.bmc_power_at is not None else "",
-            "power_error": self.power_error,
+            "power_error": self.shown_power_error,
             "vendor": hw["vendor"],
             "product": hw["product"],
             "cpu": hw["cpu"],
