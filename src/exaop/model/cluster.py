@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from exaop.model import kinds as _kinds  # noqa: F401 - registers every configurable kind
@@ -420,35 +420,32 @@ class Cluster:
         the log; the node running EXAoperation is up by definition and left alone. Nodes of real
         machines are left to :meth:`read_back_power` (their BMCs answer in their own time)."""
         repaired = []
-        for node in self.nodes.values():
-            if node.name == self.master.node:
+        for node, port, _why in self._ports():
+            if port is not None and port.asynchronous:
                 continue
-            try:
-                port = self.driver(node)
-                if port.asynchronous:
-                    continue
-                power = port.power_state(node.name)
-            except UsageError:  # its driver is not configured: nothing can tell
-                power = "unknown"
+            power = port.power_state(node.name) if port is not None else "unknown"  # no driver: nothing can tell
             sentence = node.reconcile_power(power)
             if sentence:
                 repaired.append(sentence)
         return repaired
+
+    def _ports(self) -> Iterator[tuple[Node, PowerPort | None, str]]:
+        """Every node but the one running EXAoperation, with its port (None, and why, when it has none)."""
+        for node in list(self.nodes.values()):
+            if node.name == self.master.node:
+                continue
+            try:
+                yield node, self.driver(node), ""
+            except UsageError as e:
+                yield node, None, str(e)
 
     def read_back_power(self) -> list[str]:
         """On a start, once outcomes can come back: ask every real machine's BMC for its power, in
         the background; each answer repairs its node (:meth:`Node.power_read_back`). Returns the
         nodes asked."""
         asked = []
-        for node in self.nodes.values():
-            if node.name == self.master.node:
-                continue
-            try:
-                port = self.driver(node)
-            except UsageError as e:
-                node.power_unreadable(str(e))
-                continue
-            if port.asynchronous:
+        for node, port, _why in self._ports():  # a node without a port: reconcile_power said so
+            if port is not None and port.asynchronous:
                 port.read(node.name, node.power_read_back)
                 asked.append(node.name)
         return asked

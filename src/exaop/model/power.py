@@ -74,16 +74,20 @@ class PowerPort(ABC):
         Here the blocking methods do it before returning; a port of real machines returns at
         once and calls ``done`` later on the model's thread."""
         try:
-            if action == "reset":
-                self.power_off(node, hard=True)
-            if action in ("on", "reset"):
-                self.power_on(node)
-            else:
-                self.power_off(node, hard=action == "off")
+            self.perform(node, action)
         except DriverError as e:
             done(PowerReport(node, action, False, self.power_state(node), f"{action} of {node} failed: {e}"))
             return
         done(PowerReport(node, action, True, self.power_state(node), f"{action} of {node}: done"))
+
+    def perform(self, node: str, action: PowerAction) -> None:
+        """``action`` with the blocking methods (a reset is a hard off, then on)."""
+        if action == "reset":
+            self.power_off(node, hard=True)
+        if action in ("on", "reset"):
+            self.power_on(node)
+        else:
+            self.power_off(node, hard=action == "off")
 
     def read(self, node: str, done: Done) -> None:
         """Read the machine's power; ``done(report)`` with what the management interface said."""
