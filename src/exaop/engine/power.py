@@ -143,6 +143,7 @@ class WiredPort(PowerPort):
         self.readiness = readiness
         self.handover = handover
         self.addresses = addresses  # node -> {"node", "ip", "address"} for the probe's placeholders
+        self._probes: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak references to tasks
 
     # the blocking shape, for tools: it waits for the BMC
     def power_on(self, node: str) -> None:
@@ -211,7 +212,9 @@ class WiredPort(PowerPort):
         loop = self.handover.loop
         if loop is None:
             raise DriverError(f"{self.name}: no event loop to run the readiness probe of {node} on")
-        loop.create_task(self._probe(node, done))
+        task = loop.create_task(self._probe(node, done))
+        self._probes.add(task)
+        task.add_done_callback(self._probes.discard)
         return True
 
     async def _probe(self, node: str, done: Done) -> None:
@@ -221,7 +224,11 @@ class WiredPort(PowerPort):
         places = self.addresses(node)
         while True:
             tries += 1
-            ok, what = await self._try(places)
+            try:
+                ok, what = await self._try(places)
+            except Exception as e:  # a probe that cannot even be tried says why, and the node is not left booting
+                log.exception("readiness probe of %s failed", node)
+                ok, what = False, f"{type(e).__name__}: {e}"
             elapsed = time.monotonic() - start
             if ok:
                 report = PowerReport(node, "ready", True, "on", f"{node} is ready: {what} after {elapsed:.1f} s")
