@@ -53,6 +53,9 @@ class Runtime:
         machines = [d for d in cluster.drivers.values() if isinstance(d, SimulatedDriver)]
         self.machines = machines[0] if machines else SimulatedDriver()
         self.on_halt: Callable[[str], None] | None = None
+        #: called (on the server's loop) after every commit that changed something: the web
+        #: face's live pages wait on this, never on polling
+        self.on_change: list[Callable[[], None]] = []
         self._waiters: list[_Waiter] = []
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for: object = _UNARMED  # the deadline the timer was last set for
@@ -169,6 +172,12 @@ class Runtime:
             c.logbook.take()
         self._wake_waiters()
         self._rearm()
+        if changes:
+            for listener in self.on_change:
+                try:
+                    listener()
+                except Exception:  # a listener's bug must not undo a saved change
+                    log.exception("a change listener failed")
         if c.halt_reason and not self.halted:
             self.halted = True
             log.info("EXAoperation halts: %s", c.halt_reason)

@@ -84,6 +84,8 @@ class XmlRpcApp:
         self.stats = RequestStats()
         self.collector = ClusterCollector(runtime, self.stats, self.auth, book)
         self.metrics = registry_for(self.collector)
+        #: the web interface (faces/web), when the server has one: GET / and everything under /ui
+        self.web: Any = None
 
     def _log_login(self, text: str) -> None:
         """A line about failed logins: logged now, saved just after the answer (a store that
@@ -98,7 +100,7 @@ class XmlRpcApp:
         except Exception:  # kept in memory: the next change saves it
             log.exception("saving the log of failed logins failed")
 
-    def _logins_to_log(self) -> None:
+    def logins_to_log(self) -> None:
         """Failed logins are logged a line per address and minute: make sure each minute is."""
         if self._login_flush is None:
             self._login_flush = asyncio.get_running_loop().call_later(LoginGuard.WINDOW, self._flush_logins)
@@ -113,6 +115,9 @@ class XmlRpcApp:
         if kind != "http":
             if kind == "lifespan":
                 await self._lifespan(receive, send)
+            return
+        if self.web is not None and self.web.owns(scope["method"], scope["path"]):
+            await self.web(scope, receive, send)
             return
         if scope["method"] != "POST":
             await self._get(scope, send)
@@ -132,12 +137,12 @@ class XmlRpcApp:
             try:
                 user = await self.auth.authenticate(authorization, client[0] if client else "")
             except LoginRefused as e:
-                self._logins_to_log()
+                self.logins_to_log()
                 self.stats.refused(e.status)
                 await _text(send, e.status, e.reason, [(b"retry-after", b"%d" % max(1, round(e.retry_after)))])
                 return
             if user is None:
-                self._logins_to_log()
+                self.logins_to_log()
                 self.stats.refused(401)
                 await _text(send, 401, "Unauthorized", [(b"www-authenticate", b'Basic realm="EXAoperation"')])
                 return
@@ -261,7 +266,7 @@ class XmlRpcApp:
             await _respond(send, 200, body, [(b"content-type", CONTENT_TYPE_LATEST.encode())])
         else:
             await _text(send, 405, "EXAoperation XML-RPC: POST an XML-RPC call to /cluster1 (GET: /health, "
-                        "/ready, /metrics)", [(b"allow", b"POST")])  # fmt: skip
+                        "/ready, /metrics; the web interface: /ui/)", [(b"allow", b"POST")])  # fmt: skip
 
     async def _metrics_user(self, scope: Scope, authorization: bytes | None) -> Any:
         user = self.auth.cached(authorization) if authorization else None
@@ -273,7 +278,7 @@ class XmlRpcApp:
         except LoginRefused:
             user = None
         if user is None:
-            self._logins_to_log()
+            self.logins_to_log()
         return user
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
