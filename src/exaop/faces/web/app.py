@@ -619,7 +619,7 @@ class WebApp:
                 ],
             }
         )
-        gone = asyncio.ensure_future(req.receive())
+        gone = asyncio.ensure_future(_disconnected(req.receive))
         seen = -1
         try:
             while not self._stopping:
@@ -663,6 +663,12 @@ async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[byt
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Return once the client has gone (a GET's empty body comes first)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def _int(text: str) -> int:

@@ -123,8 +123,9 @@ def timeline(
     for i, row in enumerate(rows):
         if i == len(phases) and boots:
             y += 6
-        x = label_w + bar * (row.start - t0) / span
-        w = max(bar * (row.end - row.start) / span, 2.0)
+        start, end = min(max(row.start, t0), t1), min(max(row.end, t0), t1)  # within the picture
+        x = label_w + bar * (start - t0) / span
+        w = max(bar * (end - start) / span, 2.0)
         body.append(
             f'<text x="{label_w - 6}" y="{y + 13}" font-size="12" text-anchor="end" fill="#222">'
             f"{escape(row.label[:22])}</text>"

@@ -166,7 +166,7 @@ class Runs:
             raise ValueError(f"the {busy.procedure} run #{busy.number} by {busy.user} is still under way")
         rt = self.runtime
         number = max(self.runs, default=0) + 1
-        run = WebRun(number, procedure, user.login, rt.cluster.now)
+        run = WebRun(number, procedure, user.login, rt.clock.now())
         self.runs[number] = run
         while len(self.runs) > KEPT_RUNS:
             del self.runs[next(iter(self.runs))]
@@ -176,7 +176,7 @@ class Runs:
         speed = rt.clock.speed
 
         def sink(event: Event) -> None:
-            self._record(run, event, rt.cluster.now)
+            self._record(run, event, rt.clock.now())
             loop.call_soon_threadsafe(self.on_change)
 
         def work() -> None:

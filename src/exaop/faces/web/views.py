@@ -243,18 +243,23 @@ def last_episode(rt: Runtime, history: History, run: WebRun | None) -> dict[str,
     spans.sort()
     t0 = t1 = None
     for s, e in spans:  # the last group of overlapping or close spans
-        if t1 is None or s > t1 + EPISODE_GAP:
+        if t0 is None or t1 is None or s > t1 + EPISODE_GAP:
             t0, t1 = s, e
         else:
             t1 = max(t1, e)
-    if run is not None and (t1 is None or run.started >= t1 - EPISODE_GAP or run.running):
-        t0 = min(run.started, t0) if t0 is not None and t1 is not None and t1 >= run.started else run.started
-        ends = [p["end"] or now for p in run.phases.values()]
-        t1 = max([now if run.running else run.started, *ends, *([t1] if t1 is not None else [])])
-    assert t0 is not None and t1 is not None
+    use_run = run is not None and (run.running or t0 is None or run.started >= t0 - EPISODE_GAP)
+    if run is not None and use_run:
+        r0 = run.started
+        r1 = max([now if run.running else r0, *(p["end"] or now for p in run.phases.values())])
+        if t0 is not None and t1 is not None and t1 >= r0 - EPISODE_GAP:
+            t0, t1 = min(t0, r0), max(t1, r1)
+        else:
+            t0, t1 = r0, r1
+    if t0 is None or t1 is None:
+        return None
     within = lambda iv: [(s, e, st) for s, e, st in iv if e >= t0 and s <= t1]  # noqa: E731
     phases: list[Bar] = []
-    if run is not None and run.started >= t0 - EPISODE_GAP and run.phases:
+    if run is not None and use_run and run.phases:
         for name, p in run.phases.items():
             state = "running" if p["ok"] else ("starting" if p["ok"] is None else "Crashed")
             phases.append(Bar(name, p["start"], p["end"] or now, state, p.get("outcome", p["title"])))
@@ -266,8 +271,9 @@ def last_episode(rt: Runtime, history: History, run: WebRun | None) -> dict[str,
             ("databases", [iv for v in dbs.values() for iv in within(v)]),
         ):
             if ivs:
-                phases.append(Bar(label, min(s for s, _, _ in ivs), max(e for _, e, _ in ivs), ivs[-1][2]))
-        kind = "stop" if any(st in ("Shutting down", "stopping") for p in phases for st in [p.state]) else "start"
+                end = max(e for _, e, _ in ivs)
+                phases.append(Bar(label, min(s for s, _, _ in ivs), end, ivs[-1][2], "done" if end < now else ""))
+        kind = "stop" if any(p.state in ("Shutting down", "stopping") for p in phases) else "start"
     boots = []
     for name in sorted(nodes):
         mine = within(nodes[name])
