@@ -27,8 +27,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lifecycle import profile_toml  # noqa: E402
-
 from exaop.engine.profile import parse_profile  # noqa: E402
 from exaop.engine.runtime import Runtime  # noqa: E402
 from exaop.faces.auth import Authenticator  # noqa: E402
@@ -36,6 +34,7 @@ from exaop.faces.exaoperation.dispatch import Dispatcher  # noqa: E402
 from exaop.faces.exaoperation.objects import ROOT  # noqa: E402
 from exaop.faces.web import WebApp  # noqa: E402
 from exaop.faces.web.sessions import COOKIE  # noqa: E402
+from lifecycle import profile_toml  # noqa: E402
 
 
 def build(nodes: int) -> tuple[WebApp, str]:

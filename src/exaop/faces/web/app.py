@@ -622,7 +622,7 @@ class WebApp:
         gone = asyncio.ensure_future(_disconnected(req.receive))
         seen = -1
         try:
-            while not self._stopping:
+            while True:
                 if seen >= 0:
                     waiting = asyncio.ensure_future(self.changes.newer_than(seen, KEEPALIVE))
                     done, _ = await asyncio.wait({gone, waiting}, return_when=asyncio.FIRST_COMPLETED)
@@ -637,13 +637,16 @@ class WebApp:
                         continue
                     await asyncio.sleep(COALESCE)
                 seen = self.changes.version
-                event, html, after = self._fragment(view, user, after, f)
-                if event == "prepend" and not html.strip():
-                    continue
-                data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
-                await send(
-                    {"type": "http.response.body", "body": f"event: {event}\n{data}\n".encode(), "more_body": True}
-                )
+                try:
+                    event, html, after = self._fragment(view, user, after, f)
+                except HttpError:  # what the page shows is gone (a database deleted)
+                    break
+                if event != "prepend" or html.strip():
+                    data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
+                    body = f"event: {event}\n{data}\n".encode()
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                if self._stopping:  # the server stops: the page has its last state, the stream ends
+                    break
             await send({"type": "http.response.body", "body": b"event: end\ndata: \n\n"})
         except OSError:  # the client went away while we wrote
             return

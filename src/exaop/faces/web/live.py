@@ -61,17 +61,17 @@ class History:
         self.nodes: dict[str, deque[Change]] = {}
         self.storage: deque[Change] = deque(maxlen=KEEP)
         self.databases: dict[str, deque[Change]] = {}
-        self._node_since: dict[str, float] = {}
+        self._node_seen: dict[str, tuple[float, str]] = {}
         self.observe()
 
     def observe(self) -> None:
         c = self.cluster
         now = c.now
         for name, node in c.nodes.items():
-            # a node's state changes set its `since`: only those nodes need a look
-            if self._node_since.get(name) == node.since and name in self.nodes:
+            seen = (node.since, node.status)
+            if self._node_seen.get(name) == seen:  # the usual case: nothing new about this node
                 continue
-            self._node_since[name] = node.since
+            self._node_seen[name] = seen
             self._add(self.nodes.setdefault(name, deque(maxlen=KEEP)), Change(node.since, node.status))
         self._add(self.storage, Change(now, c.storage.state))
         for name, db in c.databases.items():

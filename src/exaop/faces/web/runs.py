@@ -177,7 +177,10 @@ class Runs:
 
         def sink(event: Event) -> None:
             self._record(run, event, rt.clock.now())
-            loop.call_soon_threadsafe(self.on_change)
+            try:
+                loop.call_soon_threadsafe(self.on_change)
+            except RuntimeError:  # the server has ended (a stop ends with the license server)
+                pass
 
         def work() -> None:
             procedure_fn = start_cluster if procedure == "start" else stop_cluster
