@@ -127,7 +127,7 @@ def test_the_log_viewer_shows_a_boot_message_as_it_happens(server_factory, new_p
     expect(log).not_to_contain_text("n0011")  # the node filter holds for the live rows too
 
 
-def test_pages_escape_what_users_typed(server_factory, new_page) -> None:  # type: ignore[no-untyped-def]
+def test_pages_escape_what_users_typed_and_master_runs_the_simulation(server_factory, new_page) -> None:  # type: ignore[no-untyped-def]
     srv = server_factory(speed=0)
     add_user(srv, "mallory", "mallory-secret")
     page: Page = new_page()
@@ -137,7 +137,14 @@ def test_pages_escape_what_users_typed(server_factory, new_page) -> None:  # typ
     page.get_by_role("link", name="Users & roles").click()
     expect(page.locator("#users")).to_contain_text("<b>mallory</b><script>alert(1)</script>")
     page.get_by_role("link", name="Simulation").click()
-    page.get_by_label("Seconds").fill("30")
+    page.get_by_label("Seconds", exact=True).fill("30")
     page.get_by_role("button", name="Advance").click()
     expect(page.locator(".flash.ok")).to_contain_text("advanceClock")
+    page.get_by_label("Simulated seconds per real second").fill("-3")
+    page.get_by_role("button", name="Set speed").click()
+    expect(page.locator(".flash.error")).to_contain_text("speed must be a number from 0")
+    page.get_by_label("Simulated seconds per real second").fill("5")
+    page.get_by_role("button", name="Set speed").click()
+    expect(page.locator("#speed")).to_have_text("5.0")
+    assert srv.proxy("/cluster1/simulation").getClock()["speed"] == 5.0
     assert dialogs == []

@@ -89,3 +89,13 @@ def test_pictures_escape_what_they_show() -> None:
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     svg = str(pictures.backup_ages("b", [(hostile, 3600.0, 7200.0, True)]))
     assert "<script>" not in svg
+
+
+def test_the_clock_speed_changes_from_now_on() -> None:
+    rt = Runtime.open(None, speed=0, admin_password="secret").runtime
+    before = rt.clock.now()
+    assert rt.set_clock_speed(1000.0) == 1000.0
+    assert rt.clock.now() >= before  # no jump back, none forward
+    rt.set_clock_speed(0)
+    frozen = rt.clock.now()
+    assert rt.clock.now() == frozen and rt.clock.real_delay(10) is None

@@ -193,6 +193,15 @@ class Runtime:
             self.store.save([], [], [], {"sim_now": self.cluster.now})
         return self.cluster.now
 
+    def set_clock_speed(self, speed: float) -> float:
+        """Change the simulated clock's speed from now on (until the server starts again with its
+        --speed); the next transition's timer is set anew."""
+        self.sync()
+        self.clock.set_speed(speed)
+        self._armed_for = _UNARMED  # the real delay to the next deadline changed
+        self.commit()
+        return self.clock.speed
+
     def save_now(self) -> None:
         """Record the simulated time even if nothing changed (clean shutdown)."""
         if self.store is not None:

@@ -517,6 +517,12 @@ class WebApp:
                 except ValueError:
                     raise HttpError(400, "seconds must be a number") from None
                 await self._act(session, user, f"/{c.name}/simulation", "advanceClock", (seconds,))
+            elif action == "speed":
+                try:
+                    speed = float(form.get("speed", ""))
+                except ValueError:
+                    raise HttpError(400, "speed must be a number") from None
+                await self._act(session, user, f"/{c.name}/simulation", "setClockSpeed", (speed,))
             elif action == "fault":
                 await self._act(
                     session,
@@ -528,7 +534,7 @@ class WebApp:
             elif action == "clear":
                 await self._act(session, user, f"/{c.name}/simulation", "clearFaults", ())
             else:
-                raise HttpError(404, "no such simulation control (advance, fault, clear)")
+                raise HttpError(404, "no such simulation control (advance, speed, fault, clear)")
             await self._redirect(send, PREFIX + "/simulation")
         elif parts == ["users", "role"]:
             self._require(user, [c.name], "manage", "changing roles")
