@@ -90,6 +90,10 @@ def test_administrator_cold_starts_the_cluster_and_watches_it_live(server_factor
         expect(page.locator(f"[data-phase={phase}]")).to_contain_text("done")
     expect(watcher.locator("#h-timeline")).to_contain_text("The last start")
     watcher.screenshot(path=str(SCREENSHOTS / "overview-running.png"), full_page=True)
+    phone: Page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    log_in(phone, srv, "operator", "operator-secret")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling of the page
+    phone.screenshot(path=str(SCREENSHOTS / "overview-phone.png"))
     assert srv.proxy("/cluster1/db_exa_db1").getDatabaseConnectionState() == "Yes"
 
 
@@ -108,6 +112,8 @@ def test_a_backup_from_the_database_page_appears_in_its_list(server_factory, new
     rows = page.locator("#backups tr.backup-row")
     expect(rows).to_have_count(1, timeout=30_000)  # it appears when done, without a reload
     expect(rows.first).to_contain_text("v0001")
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.screenshot(path=str(SCREENSHOTS / "database.png"), full_page=True)
     assert len(srv.proxy("/cluster1/db_exa_db1").getBackupList()) == 1
 
 
