@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rpc_throughput.py
 	$(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/store_commit.py
+	$(BIN)/python bench/web_overview.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
