@@ -69,17 +69,17 @@ def test_cookies_and_headers_on_plain_http_on_the_loopback(server_factory) -> No
 
 def test_what_a_client_without_a_session_can_do(server_factory) -> None:  # type: ignore[no-untyped-def]
     srv = server_factory(http=True)
-    r, _ = _request(srv, "GET", "/ui/databases/exa_db1")
-    assert r.status == 303 and r.getheader("location") == "/ui/login"
-    r, _ = _request(srv, "GET", "/ui/events?view=overview")
-    assert r.status == 401
-    r, _ = _request(srv, "POST", "/ui/databases/exa_db1/start", b"csrf=x",
-                    {"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
-    assert r.status == 401
-    r, _ = _request(srv, "POST", "/ui/login", b"x" * 100_000, {"content-type": "application/x-www-form-urlencoded"})
-    assert r.status == 413  # a login form is small: its body is not read
-    r, _ = _request(srv, "GET", "/ui/", headers={"cookie": "exaop_session=" + "A" * 43})
-    assert r.status == 303  # an unknown session is no session
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    answers = [
+        (("GET", "/ui/databases/exa_db1"), (303, "/ui/login")),
+        (("GET", "/ui/events?view=overview"), (401, None)),
+        (("POST", "/ui/databases/exa_db1/start", b"csrf=x", form), (401, None)),
+        (("POST", "/ui/login", b"x" * 100_000, form), (413, None)),  # a login form is small: not read
+        (("GET", "/ui/", b"", {"cookie": "exaop_session=" + "A" * 43}), (303, "/ui/login")),  # no such session
+    ]
+    for request, expected in answers:
+        r, _ = _request(srv, *request)
+        assert (r.status, r.getheader("location")) == expected, request[:2]
 
 
 def test_live_streams_are_capped_per_session(server_factory) -> None:  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from exaop.faces.exaoperation.codec import MAX_BODY, BadRequest, dump_fault, dum
 from exaop.faces.exaoperation.dispatch import Dispatcher
 from exaop.faces.exaoperation.objects import ROOT
 from exaop.faces.exaoperation.registry import Method
+from exaop.faces.http import respond as _respond
 from exaop.model.errors import Unavailable
 from exaop.monitor import ClusterCollector, RequestStats, registry_for
 
@@ -36,17 +37,6 @@ if TYPE_CHECKING:
     from exaop.httpguard import ConnectionBook
 
 _XML = (b"content-type", b"text/xml; charset=utf-8")
-
-
-async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 async def _text(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:

@@ -39,6 +39,7 @@ from markupsafe import Markup
 
 from exaop.faces.auth import Authenticator, LoginRefused
 from exaop.faces.exaoperation import faults
+from exaop.faces.http import respond as _respond
 from exaop.faces.web import views
 from exaop.faces.web.live import Changes, History
 from exaop.faces.web.runs import Runs
@@ -661,17 +662,6 @@ class WebApp:
 
 
 _COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
-
-
-async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 async def _disconnected(receive: Receive) -> None:

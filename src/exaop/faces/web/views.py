@@ -102,18 +102,8 @@ def overview(rt: Runtime, history: History, run: WebRun | None) -> dict[str, Any
         "storage": c.storage.state,
         "storage_error": c.storage.last_error,
         "volumes": volumes,
-        "databases": [database_row(db) for db in c.databases.values()],
+        "databases": [db.info() for db in c.databases.values()],
         "timeline": last_episode(rt, history, run),
-    }
-
-
-def database_row(db: Any) -> dict[str, Any]:
-    return {
-        "name": db.name,
-        "state": db.state,
-        "operation": db.operation,
-        "connectible": "Yes" if db.connectible else "No",
-        "connection": db.connection_string(),
     }
 
 
@@ -170,7 +160,6 @@ def database_page(rt: Runtime, history: History, name: str) -> dict[str, Any] | 
     return {
         "name": name,
         "now": strtime(now),
-        "row": database_row(db),
         "words": db.state_in_words(),
         "info": info,
         "nodes": db.node_sets(),
