@@ -22,8 +22,10 @@ if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it (.ci/run)
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium per test module. Not per session: Playwright's sync API runs an event loop
+    in this thread while it is started, and later tests call asyncio.run."""
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield b

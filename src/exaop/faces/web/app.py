@@ -65,7 +65,8 @@ PREFIX = "/ui"
 MAX_FORM = 16 * 1024  # a form's body, logged in
 MAX_LOGIN_FORM = 2 * 1024  # the login form's body: all a client that has not logged in can make us read
 KEEPALIVE = 15.0  # seconds between comments on a quiet event stream
-COALESCE = 0.1  # real seconds a stream waits after a change for the ones that follow it
+COALESCE = 0.2  # real seconds a stream waits after a change for the ones that follow it
+MAX_RENDERED = 256  # live views whose latest rendering is kept
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
@@ -160,6 +161,7 @@ class WebApp:
         self.max_streams = max(4, (book.max_connections if book is not None else 1024) // 4)
         self.streams = 0
         self._stopping = False
+        self._rendered: dict[str, tuple[int, str]] = {}  # view -> (change version, its live part)
 
     # -- change notification ----------------------------------------------------------------
 
@@ -494,10 +496,15 @@ class WebApp:
             await self._redirect(send, f"{PREFIX}/databases/{quote(name)}")
         elif head == "cluster" and len(parts) == 2 and parts[1] in ("start", "stop"):
             self._require(user, [c.name], "operate", f"a cluster {parts[1]}")
+            if self.runtime.clock.speed == 0 and not self._allowed(user, [c.name], "manage"):
+                session.tell("error", f"the cluster's clock stands still (speed 0): a {parts[1]} run moves it as "
+                             "it waits, which needs the Master role; or set a clock speed first")  # fmt: skip
+                await self._redirect(send, PREFIX + "/")
+                return
             try:
                 run = self.runs.begin(parts[1], user, asyncio.get_running_loop())
             except ValueError as e:
-                session.flash.append(("error", str(e)))
+                session.tell("error", str(e))
                 await self._redirect(send, PREFIX + "/")
                 return
             log.info(
@@ -556,7 +563,7 @@ class WebApp:
         rt = self.runtime
         rt.sync()
         if rt.halted or (rt.cluster.master.restarting and not path.endswith("/simulation")):
-            session.flash.append(("error", f"{method}: EXAoperation is {'halting' if rt.halted else 'restarting'}"))
+            session.tell("error", f"{method}: EXAoperation is {'halting' if rt.halted else 'restarting'}")
             return
         try:
             result = self.dispatcher.call(path, method, args, user)
@@ -565,10 +572,10 @@ class WebApp:
         except Forbidden as e:
             raise HttpError(403, e.reason) from None
         except Exception as e:  # refusals are shown, as the XML-RPC face would answer them
-            session.flash.append(("error", f"{method}: {faults.fault_for(e, method)[1]}"))
+            session.tell("error", f"{method}: {faults.fault_for(e, method)[1]}")
             log.info("web: %s by %s on %s: refused", method, user.login, path[:200], extra={"event": "action"})
         else:
-            session.flash.append(("ok", f"{method}: {result if isinstance(result, str) else 'done'}"))
+            session.tell("ok", f"{method}: {result if isinstance(result, str) else 'done'}")
             log.info("web: %s by %s on %s: done", method, user.login, path[:200], extra={"event": "action"})
         finally:
             rt.commit()
@@ -583,16 +590,20 @@ class WebApp:
             assert f is not None
             rows, last = views.log_rows(rt, f["priority"], f["system"], f["node"], after=after)
             return "prepend", self.env.get_template("_log_rows.html").render(rows=rows), last
+        # these parts are the same for every user (actions are outside them): rendered once per
+        # change, whatever the number of pages that show them
+        version = self.changes.version
+        cached = self._rendered.get(view)
+        if cached is not None and cached[0] == version:
+            return "replace", cached[1], after
         kind = view.partition(":")[0]
         data = self._view(view, user)
-        template = {
-            "overview": "_overview.html",
-            "node": "_node.html",
-            "database": "_database.html",
-            "run": "_run.html",
-        }[kind]
-        key = {"overview": "o", "node": "n", "database": "d", "run": "r"}[kind]
-        return "replace", self.env.get_template(template).render({key: data}), after
+        template, key = _FRAGMENTS[kind]
+        html = self.env.get_template(template).render({key: data})
+        if len(self._rendered) >= MAX_RENDERED:
+            self._rendered.clear()
+        self._rendered[view] = (version, html)
+        return "replace", html, after
 
     async def _events(self, req: Request, send: Send, session: Session, user: User) -> None:
         view = req.query.get("view", "")
@@ -661,6 +672,13 @@ class WebApp:
             gone.cancel()
 
 
+#: a live view's template and the name its data has there
+_FRAGMENTS = {
+    "overview": ("_overview.html", "o"),
+    "node": ("_node.html", "n"),
+    "database": ("_database.html", "d"),
+    "run": ("_run.html", "r"),
+}
 _COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
 
 

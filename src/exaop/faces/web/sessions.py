@@ -30,7 +30,8 @@ IDLE = 30 * 60.0
 LIFETIME = 12 * 3600.0
 COOKIE = "exaop_session"
 LOGIN_COOKIE = "exaop_login"
-MAX_STREAMS_PER_SESSION = 8  # live pages (SSE) one session may have open at once
+MAX_STREAMS_PER_SESSION = 8
+MAX_FLASH = 10  # messages kept for a session's next page  # live pages (SSE) one session may have open at once
 
 
 @dataclass
@@ -44,6 +45,11 @@ class Session:
     seen: float
     flash: list[tuple[str, str]] = field(default_factory=list)  # (kind, text) shown once, on the next page
     streams: int = 0
+
+    def tell(self, kind: str, text: str) -> None:
+        """A message for the next page (the last MAX_FLASH are kept)."""
+        self.flash.append((kind, text[:2000]))
+        del self.flash[:-MAX_FLASH]
 
 
 class Sessions:
