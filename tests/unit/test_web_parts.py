@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from exaop.engine.profile import ProfileError, parse_profile
 from exaop.engine.runtime import Runtime
 from exaop.faces.web import pictures, views
 from exaop.faces.web.live import Change, Changes, History
@@ -99,3 +102,8 @@ def test_the_clock_speed_changes_from_now_on() -> None:
     rt.set_clock_speed(0)
     frozen = rt.clock.now()
     assert rt.clock.now() == frozen and rt.clock.real_delay(10) is None
+
+
+def test_no_cluster_may_be_called_ui() -> None:
+    with pytest.raises(ProfileError, match="web interface"):
+        parse_profile({"cluster": {"name": "ui"}})

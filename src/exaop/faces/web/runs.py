@@ -175,10 +175,13 @@ class Runs:
         opts = Options(url=url, user=user.login, license_servers=rt.cluster.license_server_names())
         speed = rt.clock.speed
 
+        def record(event: Event, now: float) -> None:  # on the loop, where the pages read the run
+            self._record(run, event, now)
+            self.on_change()
+
         def sink(event: Event) -> None:
-            self._record(run, event, rt.clock.now())
             try:
-                loop.call_soon_threadsafe(self.on_change)
+                loop.call_soon_threadsafe(record, event, rt.clock.now())
             except RuntimeError:  # the server has ended (a stop ends with the license server)
                 pass
 
