@@ -1,8 +1,8 @@
 """Browser tests: Playwright (Python) driving Debian's Chromium at /usr/bin/chromium.
 
-Playwright's own browser download is not available on these machines; `.ci/run` installs the
-`chromium` package when /usr/bin/chromium is missing. Each test starts its own `exaop serve`
-(HTTPS, its own CA: the browser context ignores the certificate's issuer).
+Playwright's own browser download is not available on these machines; `make test` installs
+the `chromium` package when /usr/bin/chromium is missing (tools/system-packages). Each test
+starts its own `exaop serve` (HTTPS, its own CA: the browser context ignores its issuer).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 CHROMIUM = os.environ.get("EXAOP_CHROMIUM", "/usr/bin/chromium")
 
-if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it (.ci/run)
+if not Path(CHROMIUM).exists():  # pragma: no cover - make test installs it (tools/system-packages)
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
