@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/rpc_throughput.py
 	$(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/store_commit.py
+	$(BIN)/python bench/web_overview.py
+
+screenshots: $(STAMP)
+	tools/system-packages
+	EXAOP_SCREENSHOTS=docs $(BIN)/pytest -q tests/browser -k "watches_it_live or backup_from_the_database_page"
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

@@ -22,6 +22,7 @@ from exaop.admin import read_password_file
 from exaop.engine.profile import Profile, load_profile
 from exaop.engine.runtime import Runtime
 from exaop.faces.exaoperation.app import XmlRpcApp
+from exaop.faces.web import WebApp
 from exaop.httpguard import ConnectionBook, Limits, guarded_protocol
 from exaop.tls import ensure_self_signed
 
@@ -127,6 +128,16 @@ class ControlPlane:
             )
         self.connections = ConnectionBook(opts.limits)
         self.app = XmlRpcApp(self.runtime, self.connections)
+        # the web interface on the same port; its cookie is Secure unless plain HTTP on the loopback
+        self.web = WebApp(
+            self.runtime,
+            self.app.auth,
+            self.app.dispatcher,
+            self.connections,
+            secure=not (opts.http and _loopback(opts.host)),
+            on_login_failure=self.app.logins_to_log,
+        )
+        self.app.web = self.web
         self.metrics_url = ""
         self.url = ""
         self.halt_reason = ""
@@ -169,10 +180,15 @@ class ControlPlane:
     async def run(self, on_ready: object = None) -> None:
         """Serve until SIGTERM/SIGINT, stop() or a halt of the license server."""
         server = _Server(self._config())
-        server.before_shutdown = lambda: self.runtime.release_waiters(
-            "EXAoperation is shutting down before this call could be answered; what it started goes on "
-            "once EXAoperation is back"
-        )
+
+        def before_shutdown() -> None:
+            self.runtime.release_waiters(
+                "EXAoperation is shutting down before this call could be answered; what it started goes on "
+                "once EXAoperation is back"
+            )
+            self.web.stop_streams()
+
+        server.before_shutdown = before_shutdown
         self._server = server
         loop = asyncio.get_running_loop()
 
@@ -194,6 +210,7 @@ class ControlPlane:
             sock = server.servers[0].sockets[0].getsockname()
             host = self.opts.host if ":" not in self.opts.host else f"[{self.opts.host}]"
             self.url = f"{'http' if self.opts.http else 'https'}://{host}:{sock[1]}/{self.runtime.cluster.name}"
+            self.web.runs.url = self.url
             self.runtime.start_on(loop)  # the timer, power outcomes and the BMCs' read-back on this loop
             if self.opts.metrics_port:
                 self._serve_metrics()

@@ -118,6 +118,7 @@ def test_simulation_is_for_master_only(srv: ServerProcess, role: str) -> None:
     forbidden(sim.getClock)
     forbidden(sim.injectFault, "n0011", "crash")
     forbidden(sim.clearFaults)
+    forbidden(sim.setClockSpeed, 100)
     forbidden(as_role(srv, role).simulation.advanceClock, 10)  # dotted, too
 
 

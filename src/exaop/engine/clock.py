@@ -39,6 +39,14 @@ class Clock:
         self._base_sim += seconds
         return self.now()
 
+    def set_speed(self, speed: float) -> None:
+        """Run at ``speed`` from now on (0: stand still); the time read now does not move."""
+        if speed < 0:
+            raise ValueError("clock speed must be >= 0")
+        self._base_sim = self.now()
+        self._base_real = self._monotonic()
+        self.speed = float(speed)
+
     def real_delay(self, sim_seconds: float) -> float | None:
         """Real seconds until ``sim_seconds`` of simulated time pass, or None if never."""
         if sim_seconds <= 0:

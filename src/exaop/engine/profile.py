@@ -217,7 +217,8 @@ def _check_objects(
             raise ProfileError(f"{where} must be a whole number from {low} to {high}, got {value!r}")
         return value
 
-    name("cluster.name", cluster.get("name", "cluster1"))
+    if name("cluster.name", cluster.get("name", "cluster1")) == "ui":
+        raise ProfileError("cluster.name: 'ui' is where the web interface is (/ui); choose another name")
     try:
         ipaddress.ip_network(str(cluster.get("private_network", "10.50.1.0/24")), strict=False)
     except ValueError as e:

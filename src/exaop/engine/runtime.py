@@ -54,6 +54,9 @@ class Runtime:
         machines = [d for d in cluster.drivers.values() if isinstance(d, SimulatedDriver)]
         self.machines = machines[0] if machines else SimulatedDriver()
         self.on_halt: Callable[[str], None] | None = None
+        #: called (on the server's loop) after every commit that changed something: the web
+        #: face's live pages wait on this, never on polling
+        self.on_change: list[Callable[[], None]] = []
         self._waiters: list[_Waiter] = []
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for: object = _UNARMED  # the deadline the timer was last set for
@@ -174,6 +177,12 @@ class Runtime:
             c.logbook.take()
         self._wake_waiters()
         self._rearm()
+        if changes:
+            for listener in self.on_change:
+                try:
+                    listener()
+                except Exception:  # a listener's bug must not undo a saved change
+                    log.exception("a change listener failed")
         if c.halt_reason and not self.halted:
             self.halted = True
             log.info("EXAoperation halts: %s", c.halt_reason)
@@ -210,6 +219,15 @@ class Runtime:
         if self.store is not None:  # even when nothing fell due: the time moved lasts a crash
             self.store.save([], [], [], {"sim_now": self.cluster.now})
         return self.cluster.now
+
+    def set_clock_speed(self, speed: float) -> float:
+        """Change the simulated clock's speed from now on (until the server starts again with its
+        --speed); the next transition's timer is set anew."""
+        self.sync()
+        self.clock.set_speed(speed)
+        self._armed_for = _UNARMED  # the real delay to the next deadline changed
+        self.commit()
+        return self.clock.speed
 
     def save_now(self) -> None:
         """Record the simulated time even if nothing changed (clean shutdown)."""

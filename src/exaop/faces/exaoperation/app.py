@@ -23,6 +23,7 @@ from exaop.faces.exaoperation.codec import MAX_BODY, BadRequest, dump_fault, dum
 from exaop.faces.exaoperation.dispatch import Dispatcher
 from exaop.faces.exaoperation.objects import ROOT
 from exaop.faces.exaoperation.registry import Method
+from exaop.faces.http import respond as _respond
 from exaop.model.errors import Unavailable
 from exaop.monitor import ClusterCollector, RequestStats, registry_for
 
@@ -36,17 +37,6 @@ if TYPE_CHECKING:
     from exaop.httpguard import ConnectionBook
 
 _XML = (b"content-type", b"text/xml; charset=utf-8")
-
-
-async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 async def _text(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
@@ -84,6 +74,8 @@ class XmlRpcApp:
         self.stats = RequestStats()
         self.collector = ClusterCollector(runtime, self.stats, self.auth, book)
         self.metrics = registry_for(self.collector)
+        #: the web interface (faces/web), when the server has one: GET / and everything under /ui
+        self.web: Any = None
 
     def _log_login(self, text: str) -> None:
         """A line about failed logins: logged now, saved just after the answer (a store that
@@ -98,7 +90,7 @@ class XmlRpcApp:
         except Exception:  # kept in memory: the next change saves it
             log.exception("saving the log of failed logins failed")
 
-    def _logins_to_log(self) -> None:
+    def logins_to_log(self) -> None:
         """Failed logins are logged a line per address and minute: make sure each minute is."""
         if self._login_flush is None:
             self._login_flush = asyncio.get_running_loop().call_later(LoginGuard.WINDOW, self._flush_logins)
@@ -113,6 +105,9 @@ class XmlRpcApp:
         if kind != "http":
             if kind == "lifespan":
                 await self._lifespan(receive, send)
+            return
+        if self.web is not None and self.web.owns(scope["method"], scope["path"]):
+            await self.web(scope, receive, send)
             return
         if scope["method"] != "POST":
             await self._get(scope, send)
@@ -132,12 +127,12 @@ class XmlRpcApp:
             try:
                 user = await self.auth.authenticate(authorization, client[0] if client else "")
             except LoginRefused as e:
-                self._logins_to_log()
+                self.logins_to_log()
                 self.stats.refused(e.status)
                 await _text(send, e.status, e.reason, [(b"retry-after", b"%d" % max(1, round(e.retry_after)))])
                 return
             if user is None:
-                self._logins_to_log()
+                self.logins_to_log()
                 self.stats.refused(401)
                 await _text(send, 401, "Unauthorized", [(b"www-authenticate", b'Basic realm="EXAoperation"')])
                 return
@@ -261,7 +256,7 @@ class XmlRpcApp:
             await _respond(send, 200, body, [(b"content-type", CONTENT_TYPE_LATEST.encode())])
         else:
             await _text(send, 405, "EXAoperation XML-RPC: POST an XML-RPC call to /cluster1 (GET: /health, "
-                        "/ready, /metrics)", [(b"allow", b"POST")])  # fmt: skip
+                        "/ready, /metrics; the web interface: /ui/)", [(b"allow", b"POST")])  # fmt: skip
 
     async def _metrics_user(self, scope: Scope, authorization: bytes | None) -> Any:
         user = self.auth.cached(authorization) if authorization else None
@@ -273,7 +268,7 @@ class XmlRpcApp:
         except LoginRefused:
             user = None
         if user is None:
-            self._logins_to_log()
+            self.logins_to_log()
         return user
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -39,6 +39,19 @@ def advance_clock(ctx: Context, obj: Any, seconds: float) -> dict[str, Any]:
     return _clock(ctx)
 
 
+MAX_SPEED = 1_000_000.0
+
+
+@m("setClockSpeed", "manage", "Run the simulated clock at this speed from now on: simulated seconds per "
+   "real second, 0 to stand still (then advanceClock moves it). Lasts until the server starts again "
+   "(with its --speed). Returns the clock as getClock does.", returns="struct")  # fmt: skip
+def set_clock_speed(ctx: Context, obj: Any, speed: float) -> dict[str, Any]:
+    if isinstance(speed, bool) or not 0 <= speed <= MAX_SPEED:
+        raise UsageError(f"speed must be a number from 0 to {MAX_SPEED:,.0f}")
+    ctx.runtime.set_clock_speed(float(speed))
+    return _clock(ctx)
+
+
 @m("injectFault", "manage", "Make something fail: injectFault(target, fault) with fault one of "
    + ", ".join(FAULTS) + ". boot_hang, power_fail and crash target a node; start_fail a database.")  # fmt: skip
 def inject_fault(ctx: Context, obj: Any, target: str | int, fault: str) -> str:
