@@ -13,7 +13,6 @@ from playwright.sync_api import Page, expect
 from tests.browser.webkit import add_user, cold_start, csrf, log_in, origin
 
 
-
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
     """Where the screenshots go: the README's docs/screenshots/ with EXAOP_SCREENSHOTS=docs
