@@ -45,10 +45,12 @@ class Method:
     def __post_init__(self) -> None:
         self.required = sum(1 for p in self.params if not p.optional)
 
-    def check_args(self, args: tuple[Any, ...]) -> None:
+    def check_args(self, args: tuple[Any, ...], called: str = "") -> None:
+        """Refuse a wrong count or type of ``args``, naming the method as it was ``called`` (an alias
+        such as stopDatabase is named so, not as the method it stands for)."""
         if not self.required <= len(args) <= len(self.params):
             names = ", ".join(p.name + ("?" if p.optional else "") for p in self.params) or "no arguments"
-            raise UsageError(f"{self.name} takes ({names}); {len(args)} argument(s) given")
+            raise UsageError(f"{called or self.name} takes ({names}); {len(args)} argument(s) given")
         for value, p in zip(args, self.params, strict=False):
             if not p.types:
                 continue
@@ -58,7 +60,7 @@ class Method:
                 ok = isinstance(value, p.types)
             if not ok:
                 want = " or ".join(_XMLRPC_TYPES.get(t, t.__name__) for t in p.types)
-                raise UsageError(f"{self.name}: argument {p.name} must be {want}, got {type(value).__name__}")
+                raise UsageError(f"{called or self.name}: argument {p.name} must be {want}, got {type(value).__name__}")
 
     def signature(self) -> list[list[str]]:
         def name(types: tuple[type, ...]) -> str:
