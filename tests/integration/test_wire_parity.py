@@ -657,6 +657,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield w
     finally:
         srv.stop()
+    crashes = [line for line in srv.output if "unexpected error in" in line]
+    assert crashes == [], "a call failed unexpectedly (InternalError): see the server's traceback"
 
 
 def test_every_documented_kind_has_an_instance_and_every_method_with_arguments_an_example() -> None:

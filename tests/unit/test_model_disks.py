@@ -119,6 +119,9 @@ def test_storage_disks_on_a_running_node_and_devices_appended() -> None:
     s.boot("n0011")
     assert refusal(disks.add_storage_disk, s.c, "n0011", ["/dev/sdb"]) == \
         "device(s) /dev/sdb of n0011 are used by another disk"  # fmt: skip
+    for devices in ([[]], [{}], ["/dev/sdc", 3], []):  # what XML-RPC can send besides names
+        assert refusal(disks.add_storage_disk, s.c, "n0011", devices) == \
+            "devices must be a non-empty list of device names"  # fmt: skip
     d03 = disk_of(s.c, "n0011", "d03_storage")
     assert refusal(d03.add_device, "/dev/sdb") == "/dev/sdb of n0011 is already used by a disk"
     assert d03.not_extendable() == ""

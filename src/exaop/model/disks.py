@@ -531,7 +531,7 @@ def add_storage_disk(cluster: Cluster, node_name: str, devices: Any, enc: Any = 
     if not node.online:
         raise UsageError(f"{node.name} is {node.status.lower()}: addStorageDisk adds a disk to a running node "
                          "(addNodeDisk configures one for the next boot)")  # fmt: skip
-    if not isinstance(devices, list) or not devices:
+    if not isinstance(devices, list) or not devices or not all(isinstance(d, str) for d in devices):
         raise UsageError("devices must be a non-empty list of device names")
     taken = {dev for d in disks_of(cluster, node.name) if not d.deleting for dev in d.values["devices"]}
     busy = [d for d in devices if d in taken]
