@@ -701,6 +701,20 @@ def test_a_wrong_type_is_refused_naming_the_parameter(world: World, kind: str, n
     assert text.startswith(f"UsageError: {name}: argument {params[i].name} must be "), text
 
 
+LISTS_OF = [(kind, name, i) for kind, name, i in WRONG_TYPES if method(kind, name).params[i].types == (list,)]
+
+
+@pytest.mark.parametrize(("kind", "name", "i"), LISTS_OF,
+                         ids=[f"{key(k, n)}.{method(k, n).params[i].name}" for k, n, i in LISTS_OF])  # fmt: skip
+def test_a_list_of_the_wrong_items_is_refused_and_crashes_nothing(world: World, kind: str, name: str, i: int) -> None:
+    params = method(kind, name).params
+    args = list(example(world, kind, name)) or [typed(p.types) for p in params if not p.optional]
+    args += [typed(p.types) for p in params[len(args) : i + 1]]
+    args[i] = [[]]  # the other arguments valid: the list is what is looked at
+    text = fault(getattr(world.at(kind), name), *args).faultString
+    assert text.startswith(("UsageError: ", "Unexpected Zope exception: NotFound: ")), text
+
+
 DICTS = [(kind, name) for kind, name in PAIRS if any(dict in p.types for p in method(kind, name).params)]
 
 
