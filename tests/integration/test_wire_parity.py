@@ -49,6 +49,7 @@ SPARE = "n0015"  # a node of no database and no volume: the Node methods act on 
 INSTALL = BOOT + 600  # a first boot installs the node
 BACKUP = 601  # above database_backup 600
 ARCHIVE = "v0001"  # the default profile's archive volume
+OS_DEVICE = ["/dev/sda"]  # the device of a node's OS, swap and data disks, with room left
 #: one instance of every kind: the default profile's objects, and those the fixture adds
 PATHS = {
     "NodeCluster": "/cluster1", "BucketFS": "/cluster1/bfsdefault", "BucketFSBucket": "/cluster1/bfsdefault/default",
@@ -143,7 +144,7 @@ class World:
                 out[f.name] = FORMED[f.name](n)
             elif (listed := LISTS.get(f"{method}.{f.name}", LISTS.get(f.name))) is not None:
                 allowed = owner.getListValues(listed)
-                out[f.name] = allowed if f.type == "List" else allowed[-1]
+                out[f.name] = allowed if f.type == "List" else allowed[0]
             elif f.type == "Choice":
                 out[f.name] = f.allowed(None)[0]  # type: ignore[index]
             elif f.type in ("TextLine", "Text", "Password"):
@@ -341,12 +342,20 @@ def free_storage_node(w: World) -> str:
 
 def unused_device(w: World) -> str:
     """A device of the spare node no disk uses."""
-    return str(next(d["name"] for d in w.at("Node").getDeviceInfo() if not d["disks"]))
+    devices = w.at("Node").getDeviceInfo()
+    free = [d["name"] for d in devices if not d["disks"]]
+    assert free, f"every device of {SPARE} is used: {devices}"
+    return str(free[0])
 
 
 def recovering(w: World) -> None:
     storage_settled(w)
     assert w.at("StorageVolumeNode").recoverNode() == "OK"
+
+
+def a_small_disk(w: World) -> str:
+    """A new disk of the spare node, on the device its other disks share (the others stay unused)."""
+    return str(w.at("Node").addNodeDisk({"disktype": "Data", "disksize": 1, "devices": OS_DEVICE}))
 
 
 def keytab(w: World) -> None:
@@ -440,11 +449,12 @@ EXAMPLES: dict[str, Args] = {
     "editLogService": lambda w: ({"description": w.text()},),
     "logEntriesTagged": lambda w: ("parity",),
     # nodes and their disks
-    "addNodeDisk": lambda w: (w.from_schema("addNodeDisk", w.at("Node"), disktype="Data", disksize=1),),
+    "addNodeDisk": lambda w: (w.from_schema("addNodeDisk", w.at("Node"), disktype="Data", disksize=1,
+                                            devices=OS_DEVICE),),
     "addStorageDisk": lambda w: ([unused_device(w)],),
     "copyNode": lambda w: (max(int(n[1:]) for n in w.c.getNodeList()) + 1,),
-    "deleteDisks": lambda w: ([w.at("Node").addNodeDisk({"disktype": "Data", "disksize": 1})],),
-    "Node.deleteSubObject": lambda w: (w.at("Node").addNodeDisk({"disktype": "Data", "disksize": 1}),),
+    "deleteDisks": lambda w: ([a_small_disk(w)],),
+    "Node.deleteSubObject": lambda w: (a_small_disk(w),),
     "editNode": lambda w: (w.edit("editNode"),),
     "getDiskInfo": lambda w: ("d02_data",),
     "addDevice": lambda w: (unused_device(w),),
@@ -708,7 +718,8 @@ LISTS_OF = [(kind, name, i) for kind, name, i in WRONG_TYPES if method(kind, nam
                          ids=[f"{key(k, n)}.{method(k, n).params[i].name}" for k, n, i in LISTS_OF])  # fmt: skip
 def test_a_list_of_the_wrong_items_is_refused_and_crashes_nothing(world: World, kind: str, name: str, i: int) -> None:
     params = method(kind, name).params
-    args = list(example(world, kind, name)) or [typed(p.types) for p in params if not p.optional]
+    others = [p for j, p in enumerate(params) if j != i and not p.optional]
+    args = list(example(world, kind, name)) if others else [typed(p.types) for p in params if not p.optional]
     args += [typed(p.types) for p in params[len(args) : i + 1]]
     args[i] = [[]]  # the other arguments valid: the list is what is looked at
     text = fault(getattr(world.at(kind), name), *args).faultString
