@@ -358,6 +358,13 @@ def a_small_disk(w: World) -> str:
     return str(w.at("Node").addNodeDisk({"disktype": "Data", "disksize": 1, "devices": OS_DEVICE}))
 
 
+def storage_node_unused(w: World) -> None:
+    """The StorageNode instance takes part in EXAStorage, and no database needs it (their temporary
+    volumes have no redundancy)."""
+    db_stopped(w)
+    storage_node_in(w)
+
+
 def keytab(w: World) -> None:
     if not w.db.existsKeyTab():
         assert w.db.uploadKeyTab(Binary(b"\x05\x02" + b"\x00" * 30)) == "OK"
@@ -524,6 +531,7 @@ EXAMPLES: dict[str, Args] = {
     # storage
     "addStorageVolume": lambda w: (w.from_schema("addStorageVolume", w.at("Storage"), size=1, masternodes=1),),
     "editStorage": lambda w: ({"vlan_list": []},),
+    "startEXAStorage": lambda w: (offline_nodes(w),),
     "getVolumeInfo": lambda w: (ARCHIVE,),
     "volumeRemove": lambda w: (a_spare_volume(w),),
     "addUnusedDevices": lambda w: ([],),
@@ -565,7 +573,7 @@ GIVEN: dict[str, Callable[[World], Any]] = {
     "Storage.startEXAStorage": storage_stopped, "Storage.stopEXAStorage": db_stopped,
     "Storage.editStorage": storage_stopped,
     "Storage.addStorageVolume": storage_online, "StorageNode.resumeNode": storage_node_suspended,
-    "StorageNode.suspendNode": storage_node_in, "StorageNode.restartNode": storage_node_in,
+    "StorageNode.suspendNode": storage_node_unused, "StorageNode.restartNode": storage_node_unused,
     "StorageNode.addUnusedDevices": storage_online, "StorageNode.enableDevices": disabled_device,
     "StorageVolume.resizeVolume": storage_online, "StorageVolume.moveNodes": storage_settled,
     "StorageVolume.formatFilesystem": storage_online, "StorageVolumeNode.moveNode": storage_settled,
@@ -611,6 +619,15 @@ OWN_SERVER: dict[str, Callable[[World], Any]] = {
 #: and of those, the calls that end the server
 ENDS_SERVER = {"NodeCluster.haltLicenseServer"}
 ORDERED = [p for p in PAIRS if f"{p[0]}.{p[1]}" not in LAST] + [tuple(k.split(".")) for k in LAST]
+
+
+def xmlrpc_type(value: Any) -> str:
+    """The XML-RPC type a value came as (what a typed client, such as Java's, reads it as)."""
+    for t, name in ((bool, "boolean"), (int, "int"), (float, "double"), (str, "string"), (list, "array"),
+                    (dict, "struct")):  # fmt: skip
+        if isinstance(value, t):
+            return name
+    return type(value).__name__
 
 
 def key(kind: str, name: str) -> str:
@@ -763,7 +780,9 @@ def test_valid_arguments_are_answered_without_a_fault(world: World, tmp_path: Pa
         if key(kind, name) in SETTLING:
             storage_call(world.srv, name, *args)
         else:
-            getattr(world.srv.proxy(where), name)(*args)
+            returns = world.srv.proxy(where).methodSignature(name)[0][0]  # (asked first: a restart answers 503)
+            answer = getattr(world.srv.proxy(where), name)(*args)
+            assert returns == "any" or xmlrpc_type(answer) == returns, f"answers {answer!r}, its signature: {returns}"
     except Fault as f:
         if key(kind, name) in REFUSED and f.faultString.startswith("UsageError: "):
             assert REFUSED[key(kind, name)] in f.faultString
