@@ -1,11 +1,14 @@
 """Parity with the public reference, method by method, over the wire (issue 7).
 
 Every method that either reference file (read by tools/api_coverage.py) documents for an object
-kind is listed by our object of that kind; refuses one argument too many, a wrong type and an
-unknown field with a Fault that names the problem and changes nothing; and answers valid
-arguments, built from its signature and its kind's schema, without a fault. The calls run on one
-server in the order below; each call that needs a state first makes it (its ``GIVEN``), so any one
-of them also runs alone. Plain ``xmlrpc.client`` against a real ``exaop serve`` on a manual clock.
+kind is listed by our object of that kind; refuses one argument too many, a wrong type, a list of
+anything but names and an unknown field with a Fault that names the problem and changes nothing;
+and answers valid arguments, built from its signature and its kind's schema, without a fault and
+with the XML-RPC type its methodSignature names. The calls run on one server in the order below;
+each call that needs a state first makes it (its ``GIVEN``), so any one of them also runs alone,
+and a call that ends the server, or wipes it, gets one of its own. A server that logged an
+unexpected error (an InternalError) fails the module. Plain ``xmlrpc.client`` against a real
+``exaop serve`` on a manual clock.
 """
 
 from __future__ import annotations
