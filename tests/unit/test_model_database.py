@@ -296,6 +296,8 @@ def test_edit_only_while_stopped() -> None:
     assert refusal(s.db.configure, {"database_comment": "x"}) == (
         "database exa_db1 must be stopped to be edited (state running)"
     )
+    assert refusal(s.db.configure, {"database_coment": "x"}).startswith("unknown field(s) database_coment;"), \
+        "a misspelt field is named first: stopping the database would not help"  # fmt: skip
 
 
 def test_info_has_the_keys_clients_read() -> None:

@@ -119,6 +119,9 @@ def test_storage_disks_on_a_running_node_and_devices_appended() -> None:
     s.boot("n0011")
     assert refusal(disks.add_storage_disk, s.c, "n0011", ["/dev/sdb"]) == \
         "device(s) /dev/sdb of n0011 are used by another disk"  # fmt: skip
+    for devices in ([[]], [{}], ["/dev/sdc", 3], []):  # what XML-RPC can send besides names
+        assert refusal(disks.add_storage_disk, s.c, "n0011", devices) == \
+            "devices must be a non-empty list of device names"  # fmt: skip
     d03 = disk_of(s.c, "n0011", "d03_storage")
     assert refusal(d03.add_device, "/dev/sdb") == "/dev/sdb of n0011 is already used by a disk"
     assert d03.not_extendable() == ""
@@ -131,6 +134,20 @@ def test_storage_disks_on_a_running_node_and_devices_appended() -> None:
     assert d03.not_extendable() == "n0011 has no unused device"
     with pytest.raises(NotFound):
         disk_of(s.c, "n0011", "d09_data")
+
+
+def test_a_disk_grown_by_a_device_keeps_the_room_it_had_and_can_still_be_edited() -> None:
+    s = Sim()
+    s.boot("n0011")
+    d02 = disk_of(s.c, "n0011", "d02_data")  # 200 GiB of /dev/sda's 400, beside the OS and swap disks
+    d02.add_device("/dev/sdc")
+    assert d02.values["disksize"] == 3200
+    free = {d["name"]: d["free"] for d in disks.device_info(s.c, "n0011")}
+    assert free == {"/dev/sda": "84", "/dev/sdb": "0", "/dev/sdc": "0"}, "each device keeps what it gave"
+    assert d02.edit({"disklabel": "spool"}) == ["disklabel"]
+    assert refusal(d02.edit, {"disksize": 3000}) == (
+        "disksize 3000 GiB needs 1500 GiB on /dev/sda of n0011, which has 284 GiB free"
+    ), "a new size is spread evenly again, and must fit so"
 
 
 def test_mounts_are_counted_and_checked_when_due_or_forced() -> None:

@@ -231,6 +231,7 @@ def test_without_background_recovery_copies_stay_stale_until_recover_node() -> N
     assert refusal(volumes.recover, s.c, s.c.volumes["v0001"], "n0014") == \
         "volume v0001 has redundancy 1: there is no copy to recover n0014 from"  # fmt: skip
     sn.set_bg_limit(1024)
+    sn.set_bg_limit(1024)  # again: no change, and no error (a script that sets it on every run)
     volumes.recover(s.c, vol, "n0014")
     assert refusal(volumes.recover, s.c, vol, "n0014") == "n0014 of volume v0000 is already being recovered"
     volumes.stop_recovery(s.c, vol, "n0014")

@@ -898,6 +898,7 @@ class Database(Entity):
         """addDatabase (``creating``) and editDatabase: check everything, then change."""
         if not isinstance(values, dict):
             raise UsageError("editDatabase takes a dictionary of fields")
+        new = SCHEMA.validate(values, self, creating=creating)  # a wrong field is named whatever the state
         if creating:
             given = [a for a in NODE_ACTIONS if a in values]
             if given:
@@ -906,7 +907,6 @@ class Database(Entity):
             raise UsageError(f"database {self.name} must be stopped to be edited (state {self.state})")
         else:
             self._refuse_busy("be edited")
-        new = SCHEMA.validate(values, self, creating=creating)
         actions = {a: new.pop(a) for a in NODE_ACTIONS if a in new}
         merged = {**self.values, **new}
         if creating:

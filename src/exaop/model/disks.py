@@ -121,12 +121,15 @@ class NodeDisk(Configurable):
         self.checksums_fixed: float | None = None
         #: EXAStorage's view of a storage disk of a database node (None: not a storage disk there)
         self.hdd: dict[str, Any] | None = None
+        #: GiB on each device when a device was appended on a running node (None: the size is spread
+        #: evenly over the devices, as a disk is made)
+        self.extents: dict[str, float] | None = None
 
     # -- persistence -----------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
         return {"installed": self.installed, "deleting": self.deleting, "mount_count": self.mount_count,
-                "checksums_fixed": self.checksums_fixed, "hdd": self.hdd}  # fmt: skip
+                "checksums_fixed": self.checksums_fixed, "hdd": self.hdd, "extents": self.extents}  # fmt: skip
 
     def load(self, rec: dict[str, Any]) -> None:
         self.installed = rec.get("installed")
@@ -134,6 +137,7 @@ class NodeDisk(Configurable):
         self.mount_count = int(rec.get("mount_count", 0))
         self.checksums_fixed = rec.get("checksums_fixed")
         self.hdd = rec.get("hdd")
+        self.extents = rec.get("extents")
 
     # -- naming -----------------------------------------------------------------------------
 
@@ -180,12 +184,11 @@ class NodeDisk(Configurable):
         if values["disksize"] < 1:
             raise UsageError(f"the devices {', '.join(devices)} of {self.parent} have no free space left")
         free = device_free(self.cluster, self.parent, exclude=self)
-        share = values["disksize"] * copies(values) / len(devices)
-        for dev in devices:
-            if share > free[dev] + 1e-9:
+        for dev, share in allocation(values, None if creating else self.extents_for(values)).items():
+            if share > free.get(dev, 0.0) + 1e-9:
                 raise UsageError(
                     f"disksize {values['disksize']} GiB needs {gib_text(share)} GiB on {dev} of {self.parent}, "
-                    f"which has {gib_text(free[dev])} GiB free"
+                    f"which has {gib_text(free.get(dev, 0.0))} GiB free"
                 )
         if not creating:
             self._check_segments(values)
@@ -215,10 +218,17 @@ class NodeDisk(Configurable):
             raise UsageError(f"{self.name} of {self.parent} holds segments of volume(s) {', '.join(vols)} "
                              f"({gib_text(load)} GiB); remove or move them first")  # fmt: skip
 
+    def extents_for(self, values: dict[str, Any]) -> dict[str, float] | None:
+        """This disk's extents while ``values`` keep the layout they were made for."""
+        same = all(values.get(f) == self.values.get(f) for f in ("devices", "disksize", "diskraid"))
+        return self.extents if same else None
+
     def edit(self, values: Any) -> list[str]:
         if isinstance(values, dict) and values.get("disksize") in (0, "0"):
             values = {**values, "disksize": max_size(self.cluster, self.parent, {**self.values, **values}, self)}
         changed = super().edit(values)
+        if {"devices", "disksize", "diskraid"} & set(changed):
+            self.extents = None  # a new layout: spread evenly again, as check() found it fits
         if changed:
             take_effect(self.cluster, self.parent)
         return changed
@@ -234,9 +244,11 @@ class NodeDisk(Configurable):
         if reason:
             raise UsageError(reason)
         free = device_free(self.cluster, self.parent)
+        extents = {**allocation(self.values, self.extents), device: float(int(free[device]))}
         new = {**self.values, "devices": [*self.values["devices"], device]}
         new["disksize"] = int(self.values["disksize"] + free[device])
         self.values = new
+        self.extents = extents
         assert self.installed is not None
         self.installed = {**self.installed, "devices": list(new["devices"]), "size": new["disksize"]}
         self.changed()
@@ -352,15 +364,24 @@ def free_number(cluster: Cluster, node_name: str) -> int:
     return n
 
 
+def allocation(values: dict[str, Any], extents: dict[str, float] | None = None) -> dict[str, float]:
+    """GiB a disk of ``values`` takes on each of its devices: its size (times its RAID's copies)
+    spread evenly, or ``extents`` where devices were appended to it one by one."""
+    if extents is not None and list(extents) == list(values["devices"]):
+        return dict(extents)
+    share = values["disksize"] * copies(values) / max(1, len(values["devices"]))
+    return {dev: share for dev in values["devices"]}
+
+
 def device_free(cluster: Cluster, node_name: str, exclude: NodeDisk | None = None) -> dict[str, float]:
     """GiB free on each device of the node under the configured layout (``exclude`` left out)."""
     free = devices_of(cluster, node_name)
     for d in disks_of(cluster, node_name):
         if d is exclude or d.deleting:
             continue
-        devs = [x for x in d.values["devices"] if x in free]
-        for dev in devs:
-            free[dev] -= d.values["disksize"] * copies(d.values) / len(d.values["devices"])
+        for dev, gib in allocation(d.values, d.extents_for(d.values)).items():
+            if dev in free:
+                free[dev] -= gib
     return free
 
 
@@ -510,7 +531,7 @@ def add_storage_disk(cluster: Cluster, node_name: str, devices: Any, enc: Any = 
     if not node.online:
         raise UsageError(f"{node.name} is {node.status.lower()}: addStorageDisk adds a disk to a running node "
                          "(addNodeDisk configures one for the next boot)")  # fmt: skip
-    if not isinstance(devices, list) or not devices:
+    if not isinstance(devices, list) or not devices or not all(isinstance(d, str) for d in devices):
         raise UsageError("devices must be a non-empty list of device names")
     taken = {dev for d in disks_of(cluster, node.name) if not d.deleting for dev in d.values["devices"]}
     busy = [d for d in devices if d in taken]

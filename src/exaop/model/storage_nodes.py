@@ -155,13 +155,16 @@ class StorageNode(Configurable):
 
     # -- background recovery and space warnings ---------------------------------------------------------
 
-    def _set(self, field: str, value: Any, sentence: str) -> None:
+    def _set(self, field: str, value: Any, sentence: str) -> bool:
+        """Set a value; whether it changed (setting what is set already changes nothing and is no
+        error, like an editX that changes nothing: a script that sets it again succeeds)."""
         new = self.SCHEMA.validate({field: value}, self, creating=False)[field]
         if new == self.values.get(field):
-            raise UsageError(f"{field} of {self.name} is already {new}")
+            return False
         self.values[field] = new
         self.changed()
         self.cluster.log("Storage", self.name, "Notice", sentence.format(n=self.name, v=new))
+        return True
 
     def set_bg_recovery(self, enabled: bool) -> None:
         if self.values["bg_recovery_enabled"] == enabled:
@@ -174,8 +177,8 @@ class StorageNode(Configurable):
         self._set("bg_rec_limit", mib, "background recovery limit of {n}: {v} MiB/s (0: calibrated)")
 
     def set_space_warn_threshold(self, percent: Any) -> None:
-        self._set("space_warn_threshold", percent, "space warning threshold of {n}: {v}%")
-        volumes.warn_space(self.cluster, [self.name])
+        if self._set("space_warn_threshold", percent, "space warning threshold of {n}: {v}%"):
+            volumes.warn_space(self.cluster, [self.name])
 
     def calibrate(self) -> int:
         """The recovery limit is measured again over the node's link."""

@@ -89,5 +89,5 @@ class Dispatcher:
         ctx, obj, method = self.resolve(url_path, method_name, user)
         self.last = method
         self.runtime.cluster.users.authorize(user, ctx.path, method.permission, method.name)
-        method.check_args(args)
+        method.check_args(args, method_name)
         return method.fn(ctx, obj, *args)

@@ -45,10 +45,13 @@ class Method:
     def __post_init__(self) -> None:
         self.required = sum(1 for p in self.params if not p.optional)
 
-    def check_args(self, args: tuple[Any, ...]) -> None:
+    def check_args(self, args: tuple[Any, ...], called: str = "") -> None:
+        """Refuse a wrong count or type of ``args``, naming the method as it was ``called`` (the
+        client's method name, dotted or not: an alias such as stopDatabase is named so, not as the
+        method it stands for). Nothing is spent on the name unless a refusal needs it."""
         if not self.required <= len(args) <= len(self.params):
             names = ", ".join(p.name + ("?" if p.optional else "") for p in self.params) or "no arguments"
-            raise UsageError(f"{self.name} takes ({names}); {len(args)} argument(s) given")
+            raise UsageError(f"{self._called(called)} takes ({names}); {len(args)} argument(s) given")
         for value, p in zip(args, self.params, strict=False):
             if not p.types:
                 continue
@@ -58,7 +61,12 @@ class Method:
                 ok = isinstance(value, p.types)
             if not ok:
                 want = " or ".join(_XMLRPC_TYPES.get(t, t.__name__) for t in p.types)
-                raise UsageError(f"{self.name}: argument {p.name} must be {want}, got {type(value).__name__}")
+                raise UsageError(
+                    f"{self._called(called)}: argument {p.name} must be {want}, got {type(value).__name__}"
+                )
+
+    def _called(self, called: str) -> str:
+        return called.rpartition(".")[2] or self.name
 
     def signature(self) -> list[list[str]]:
         def name(types: tuple[type, ...]) -> str:

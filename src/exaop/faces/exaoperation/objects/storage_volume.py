@@ -52,7 +52,7 @@ def edit_storage_volume(ctx: Context, vol: Volume, values: dict) -> list[str]:
    "GiB in use). Needs EXAStorage online and room on the disks of the volume's nodes. Returns the new size.",
    returns="double")  # fmt: skip
 def resize_volume(ctx: Context, vol: Volume, gib: int) -> float:
-    return volumes.resize(ctx.cluster, vol, gib)
+    return float(volumes.resize(ctx.cluster, vol, gib))  # a double, as its signature says, whole or not
 
 
 @m("moveNodes", "operate", "Move the volume's copies from nodes to other nodes: a dictionary {node: new node}. "
