@@ -121,3 +121,48 @@ def db_stop(ctx: JobContext, params: dict[str, Any]) -> Wait:
 def _db_stopped(c: Cluster, wait: dict[str, Any]) -> tuple[int, str, Any] | None:
     db = c.database(wait["db"])
     return (jobs.OK, "Success", None) if db.state in (SETUP, NONE) else None
+
+
+def _mem_gib(text: str) -> int:
+    """'2048 MiB', '2 GiB', '1 TiB' as whole GiB (a database's memory is kept in GiB)."""
+    parts = text.split()
+    units = {"MiB": 1 / 1024, "GiB": 1, "TiB": 1024}
+    try:
+        value = float(parts[0])
+    except (ValueError, IndexError):
+        value = -1.0
+    if len(parts) != 2 or parts[1] not in units or value <= 0:
+        raise UsageError(f"mem_size must be like '2048 MiB' or '2 GiB', got {text!r}")
+    gib = value * units[parts[1]]
+    if not float(gib).is_integer():
+        raise UsageError(f"mem_size: this cluster keeps database memory in whole GiB; {text!r} is {gib:g} GiB")
+    return int(gib)
+
+
+@job("db_create", "operate", "Create a database: defined and created at once, in state 'setup' (db_start "
+     "starts it). nodes: its nodes by id, the first num_active_nodes of them active, the rest reserve.",
+     mandatory=(DB_NAME, p("version", str, "Database version (an installed one, like the cluster's)."),
+                p("data_volume_name", str, "Name of a data volume no other database uses (DataVolume1 ...)."),
+                p("mem_size", str, "Database memory over all its active nodes, like '2048 MiB' (whole GiB)."),
+                p("nodes", list, "Ids of its nodes, like [11, 12, 13]."),
+                p("num_active_nodes", int, "How many of nodes are active.")),
+     optional=(p("data_volume_id", int, "Id of the data volume (substitutes data_volume_name)."),
+               p("port", int, "Port clients connect to (default 8563)."),
+               p("params", str, "Extra startup parameters of the database processes.")),
+     substitutes={"data_volume_name": "data_volume_id"},
+     example={"db_name": "exa_db2", "version": "6.2.17", "data_volume_name": "DataVolume3", "mem_size": "4 GiB",
+              "nodes": [11, 12], "num_active_nodes": 2})  # fmt: skip
+def db_create(ctx: JobContext, params: dict[str, Any]) -> None:
+    c = ctx.cluster
+    if "data_volume_id" in params:
+        vol = views.volume_by(c, vid=params["data_volume_id"])
+    else:
+        vol = views.volume_by(c, vname=params["data_volume_name"])
+    nodes = views.nodes_by_ids(c, params["nodes"], "nodes")
+    values = {"database_name": params["db_name"], "database_version": params["version"], "data_volume": vol.vid,
+              "memory_usage": _mem_gib(params["mem_size"]), "nodes_list": [n.name for n in nodes],
+              "nodes_number": params["num_active_nodes"], "clients_port_number": params.get("port", 8563)}  # fmt: skip
+    if "params" in params:
+        values["extra_params"] = params["params"]
+    db = c.add_database(values)
+    db.create()
