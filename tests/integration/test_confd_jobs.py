@@ -10,7 +10,7 @@ from xmlrpc.client import ProtocolError, ServerProxy
 
 import pytest
 
-from tests.integration.wirekit import BOOT, DB_START, STORAGE_START, advance, fault
+from tests.integration.wirekit import BOOT, DB_START, STORAGE_START, advance, fault, module_server
 from tests.serverproc import ServerProcess
 
 ALL = [11, 12, 13, 14]
@@ -18,11 +18,7 @@ ALL = [11, 12, 13, 14]
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = ServerProcess(tmp_path_factory.mktemp("confd-jobs") / "state").start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from module_server(tmp_path_factory, "confd-jobs")
 
 
 def run(conn: ServerProxy, name: str, **params: Any) -> Any:

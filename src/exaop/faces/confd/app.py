@@ -24,11 +24,11 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from exaop.faces.asgi import XML, Receive, Scope, Send, TooLarge, client, headers_of, read_body, text
+from exaop.faces.asgi import XML, Receive, Scope, Send, body_or_413, client, headers_of, text
 from exaop.faces.confd import jobs_backup, jobs_cluster, jobs_db, jobs_nodes  # noqa: F401 - registers the jobs
 from exaop.faces.confd.registry import JOBS, BadCall, lookup
 from exaop.faces.confd.service import JobRunner
-from exaop.faces.exaoperation.codec import MAX_BODY, BadRequest, dump_fault, dump_result, parse_call
+from exaop.faces.exaoperation.codec import BadRequest, dump_fault, dump_result, parse_call
 from exaop.model import jobs
 from exaop.model.errors import DomainError, Forbidden, NotFound, Unavailable
 
@@ -316,11 +316,7 @@ class ConfdApp:
         if not self.is_master():
             await self._redirect(scope, send)
             return
-        try:
-            body = await read_body(receive, length_text)
-        except TooLarge:
-            await text(send, 413, f"request body over {MAX_BODY} bytes")
-            return
+        body = await body_or_413(receive, length_text, send)
         if body is None:
             return
         rt = self.runtime

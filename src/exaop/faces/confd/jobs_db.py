@@ -13,23 +13,22 @@ from exaop.model.errors import UsageError
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster
+    from exaop.model.database import Database
 
 DB_NAME = p("db_name", str, "Name of the database.")
 CLUSTER = p("cluster", str, "The cluster the database runs on (only this one exists here).")
 TIMEOUT = p("timeout", int, "Seconds (of the cluster's clock) to wait for the state before the job fails; 0: no limit.")
 
 
-def _cluster_param(ctx: JobContext, params: dict[str, Any]) -> None:
+def _database(ctx: JobContext, params: dict[str, Any]) -> tuple[Database, float | None]:
+    """db_start's and db_stop's database and timeout (None: no limit), their cluster checked."""
     name = params.get("cluster")
     if name not in (None, "", ctx.cluster.name):
         raise UsageError(f"cluster: there is no cluster {name!r}; this one is {ctx.cluster.name!r}")
-
-
-def _timeout(params: dict[str, Any]) -> float | None:
     t = params.get("timeout", 0)
     if t < 0:
         raise UsageError("timeout must be 0 (no limit) or more seconds")
-    return float(t) or None
+    return ctx.cluster.database(params["db_name"]), float(t) or None
 
 
 @job("db_list", "read", "List the names of the databases.")
@@ -84,9 +83,7 @@ def _usage(c: Cluster, vid: str, who: str) -> list[dict[str, Any]]:
      optional=(p("maintenance", bool, "Start in maintenance mode: clients cannot connect."), TIMEOUT, CLUSTER),
      example={"db_name": "exa_db1"}, on=on_database)  # fmt: skip
 def db_start(ctx: JobContext, params: dict[str, Any]) -> Wait:
-    _cluster_param(ctx, params)
-    timeout = _timeout(params)
-    db = ctx.cluster.database(params["db_name"])
+    db, timeout = _database(ctx, params)
     db.start(maintenance=params.get("maintenance", False))
     return Wait({"until": "db_running", "db": db.name, "what": f"state running of {db.name}"}, timeout)
 
@@ -107,9 +104,7 @@ def _db_running(c: Cluster, wait: dict[str, Any]) -> tuple[int, str, Any] | None
      optional=(p("force", bool, "Stop by force, aborting any operation."), CLUSTER, TIMEOUT),
      example={"db_name": "exa_db1"}, on=on_database)  # fmt: skip
 def db_stop(ctx: JobContext, params: dict[str, Any]) -> Wait:
-    _cluster_param(ctx, params)
-    timeout = _timeout(params)
-    db = ctx.cluster.database(params["db_name"])
+    db, timeout = _database(ctx, params)
     if params.get("force", False):
         db.force_stop()
     else:

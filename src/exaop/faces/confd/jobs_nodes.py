@@ -100,15 +100,14 @@ def _nids(c: Cluster, params: dict[str, Any]) -> list[int]:
     return [n.number for n in views.nodes_by_ids(c, params["nids"], "nids")]
 
 
-@job("node_wait_ready", "operate", "Wait until the nodes have booted and are online (timeout: seconds of the "
-     "cluster's clock, default 600). Returns the ids of the nodes that are ready: all of them, or those that "
-     "were when the timeout ran out.", mandatory=(NIDS,),
-     optional=(p("timeout", int, "Seconds to wait (default 600)."),), example={"nids": [11, 12]},
-     changes=False)  # fmt: skip
-def node_wait_ready(ctx: JobContext, params: dict[str, Any]) -> Wait:
-    nids = _nids(ctx.cluster, params)
-    return Wait({"until": "nodes_ready", "nids": nids, "partial": True, "what": "nodes online"},
+def _wait_for_nodes(ctx: JobContext, params: dict[str, Any], until: str, what: str) -> Wait:
+    return Wait({"until": until, "nids": _nids(ctx.cluster, params), "partial": True, "what": what},
                 _timeout(params, WAIT_TIMEOUT))  # fmt: skip
+
+
+def _all_or_timed_out(got: list[int], wait: dict[str, Any]) -> Outcome | None:
+    """Every node there, or the timeout ran out: the job ends with the nodes that are."""
+    return (jobs.OK, "Success", got) if len(got) == len(wait["nids"]) or wait.get("timed_out") else None
 
 
 def _ready(c: Cluster, nids: list[int]) -> list[int]:
@@ -119,26 +118,32 @@ def _offline(c: Cluster, nids: list[int]) -> list[int]:
     return [i for i in nids if views.powered_down(c.node(i))]
 
 
+NODE_WAIT = (p("timeout", int, "Seconds to wait (default 600)."),)
+
+
+@job("node_wait_ready", "operate", "Wait until the nodes have booted and are online (timeout: seconds of the "
+     "cluster's clock, default 600). Returns the ids of the nodes that are ready: all of them, or those that "
+     "were when the timeout ran out.", mandatory=(NIDS,), optional=NODE_WAIT, example={"nids": [11, 12]},
+     changes=False)  # fmt: skip
+def node_wait_ready(ctx: JobContext, params: dict[str, Any]) -> Wait:
+    return _wait_for_nodes(ctx, params, "nodes_ready", "nodes online")
+
+
 @condition("nodes_ready")
 def _nodes_ready(c: Cluster, wait: dict[str, Any]) -> Outcome | None:
-    ready = _ready(c, wait["nids"])
-    return (jobs.OK, "Success", ready) if len(ready) == len(wait["nids"]) or wait.get("timed_out") else None
+    return _all_or_timed_out(_ready(c, wait["nids"]), wait)
 
 
 @job("node_wait_offline", "operate", "Wait until the nodes have shut down (timeout: seconds of the cluster's "
-     "clock, default 600). Returns the ids of the nodes that are offline.", mandatory=(NIDS,),
-     optional=(p("timeout", int, "Seconds to wait (default 600)."),), example={"nids": [11, 12]},
-     changes=False)  # fmt: skip
+     "clock, default 600). Returns the ids of the nodes that are offline.", mandatory=(NIDS,), optional=NODE_WAIT,
+     example={"nids": [11, 12]}, changes=False)  # fmt: skip
 def node_wait_offline(ctx: JobContext, params: dict[str, Any]) -> Wait:
-    nids = _nids(ctx.cluster, params)
-    return Wait({"until": "nodes_offline", "nids": nids, "partial": True, "what": "nodes offline"},
-                _timeout(params, WAIT_TIMEOUT))  # fmt: skip
+    return _wait_for_nodes(ctx, params, "nodes_offline", "nodes offline")
 
 
 @condition("nodes_offline")
 def _nodes_offline(c: Cluster, wait: dict[str, Any]) -> Outcome | None:
-    off = _offline(c, wait["nids"])
-    return (jobs.OK, "Success", off) if len(off) == len(wait["nids"]) or wait.get("timed_out") else None
+    return _all_or_timed_out(_offline(c, wait["nids"]), wait)
 
 
 @job("infra_instances_start", "operate", "Power the nodes' machines on and wait until they have booted; once "
