@@ -37,9 +37,9 @@ from urllib.parse import parse_qsl, quote
 import jinja2
 from markupsafe import Markup
 
+from exaop.faces.asgi import respond as _respond
 from exaop.faces.auth import Authenticator, LoginRefused
 from exaop.faces.exaoperation import faults
-from exaop.faces.http import respond as _respond
 from exaop.faces.web import views
 from exaop.faces.web.live import Changes, History
 from exaop.faces.web.runs import Runs
