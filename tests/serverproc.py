@@ -41,6 +41,8 @@ class ServerProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.port = 0
+        self.confd_url = ""  # https://127.0.0.1:PORT of the ConfD face ("" with --no-confd)
+        self.confd_port = 0
         self.output: list[str] = []
 
     def start(self, port: int = 0, timeout: float = 30) -> ServerProcess:
@@ -48,7 +50,10 @@ class ServerProcess:
             sys.executable, "-m", "exaop.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
             "--state-dir", str(self.state_dir), "--speed", str(self.speed),
             *(["--admin-password", self.admin_password] if self.admin_password is not None else []),
-            *(["--http"] if self.http else []), *self.extra,
+            *(["--http"] if self.http else []),
+            # a ConfD face on a free port (20003 may be taken), unless the test chooses
+            *([] if any(a.startswith(("--confd-port", "--no-confd")) for a in self.extra) else ["--confd-port", "0"]),
+            *self.extra,
         ]  # fmt: skip
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         for name, value in self.env.items():
@@ -65,6 +70,8 @@ class ServerProcess:
             assert self.proc and self.proc.stdout
             for line in self.proc.stdout:
                 self.output.append(line.rstrip("\n"))
+                if line.startswith("exaop ConfD face on "):
+                    self.confd_url = line.split()[4]
                 if line.startswith("exaop listening on "):
                     self.url = line.split()[-1]
                     ready.set()
@@ -75,6 +82,7 @@ class ServerProcess:
             self.kill()
             raise RuntimeError("exaop serve did not start:\n" + "\n".join(self.output))
         self.port = urlsplit(self.url).port or 0
+        self.confd_port = urlsplit(self.confd_url).port or 0 if self.confd_url else 0
         return self
 
     def base(self, user: str = "admin", password: str = ADMIN_PASSWORD) -> str:
@@ -84,6 +92,12 @@ class ServerProcess:
     def proxy(self, path: str = "/cluster1", user: str = "admin", password: str = ADMIN_PASSWORD) -> ServerProxy:
         kwargs = {} if self.http else {"context": TLS}
         return ServerProxy(self.base(user, password) + path, allow_none=True, **kwargs)
+
+    def confd(self, user: str = "admin", password: str = ADMIN_PASSWORD, path: str = "") -> ServerProxy:
+        """A client of the ConfD face, in the documented style (credentials in the URL, TLS unverified)."""
+        assert self.confd_port, "this server has no ConfD face"
+        return ServerProxy(f"https://{user}:{password}@127.0.0.1:{self.confd_port}{path}", context=TLS,
+                           allow_none=True)  # fmt: skip
 
     def kill9(self) -> None:
         assert self.proc

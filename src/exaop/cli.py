@@ -15,8 +15,8 @@ from exaop.httpguard import Limits
 def _serve(args: argparse.Namespace) -> int:
     from exaop.admin import PasswordFileError
     from exaop.engine.profile import ProfileError
-    from exaop.model.errors import UsageError
-    from exaop.server import ControlPlane, ServeOptions, run_event_loop
+    from exaop.model.errors import DomainError
+    from exaop.server import ConfdListenError, ControlPlane, ServeOptions, run_event_loop
     from exaop.store import StoreError
 
     opts = ServeOptions(
@@ -33,6 +33,8 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
+        confd_port=None if args.no_confd else args.confd_port,
+        confd_node=args.confd_node,
         limits=Limits(
             max_connections=args.max_connections,
             header_timeout=args.header_timeout,
@@ -52,6 +54,12 @@ def _serve(args: argparse.Namespace) -> int:
     if bool(args.cert) != bool(args.key):
         print("exaop serve: --cert and --key go together", file=sys.stderr)
         return 2
+    if not args.no_confd and not 0 <= args.confd_port <= 65535:
+        print("exaop serve: --confd-port must be a port number (0: any free one)", file=sys.stderr)
+        return 2
+    if args.no_confd and args.confd_node:
+        print("exaop serve: --confd-node needs the ConfD face (drop --no-confd)", file=sys.stderr)
+        return 2
     if args.cert and not args.http:
         # read them now: later, uvicorn would report a bad file as "cannot listen"
         import ssl
@@ -68,7 +76,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (ProfileError, StoreError, PasswordFileError) as e:
         print(f"exaop serve: {e}", file=sys.stderr)
         return 2
-    except UsageError as e:  # e.g. an admin password the user rules refuse
+    except DomainError as e:  # e.g. an admin password the user rules refuse, an unknown --confd-node
         print(f"exaop serve: {e.reason}", file=sys.stderr)
         return 2
     for note in plane.notes:
@@ -77,12 +85,17 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"exaop serve: generated password for user admin: {plane.generated_password}", flush=True)
 
     def ready(url: str) -> None:
+        if plane.confd_url:
+            node = f" (as node {args.confd_node})" if args.confd_node else ""
+            print(f"exaop ConfD face on {plane.confd_url}{node}", flush=True)
         print(f"exaop listening on {url}", flush=True)
 
     try:
         run_event_loop(plane.run(on_ready=ready))
     except OSError as e:
-        print(f"exaop serve: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+        port = args.confd_port if isinstance(e, ConfdListenError) else args.port
+        what = " (the ConfD face)" if isinstance(e, ConfdListenError) else ""
+        print(f"exaop serve: cannot listen on {args.host}:{port}{what}: {e.strerror or e}", file=sys.stderr)
         if fresh and not plane.url:  # a state dir this start made, and nothing ever served from it
             shutil.rmtree(args.state_dir, ignore_errors=True)
         return 2
@@ -175,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--metrics-host", default="127.0.0.1", metavar="ADDRESS", help="address of --metrics-port (default 127.0.0.1)"
     )
+    s.add_argument("--confd-port", type=int, default=20003, metavar="PORT",
+                   help="port of the ConfD face (Exasol 7.1+ jobs: job_exec ...; default 20003 as on Exasol 8, 0 "
+                   "picks a free one); always HTTPS with the server's certificate, also with --http")  # fmt: skip
+    s.add_argument("--no-confd", action="store_true", help="serve no ConfD face")
+    s.add_argument("--confd-node", metavar="NODE",
+                   help="the node the ConfD face plays (n0011 or 11; default: the master, wherever it runs); "
+                   "on another node than the master it answers every call with 302 to the master")  # fmt: skip
     s.add_argument(
         "--max-connections",
         type=int,

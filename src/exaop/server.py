@@ -21,6 +21,7 @@ import uvicorn
 from exaop.admin import read_password_file
 from exaop.engine.profile import Profile, load_profile
 from exaop.engine.runtime import Runtime
+from exaop.faces.confd.app import ConfdApp
 from exaop.faces.exaoperation.app import XmlRpcApp
 from exaop.httpguard import ConnectionBook, Limits, guarded_protocol
 from exaop.tls import ensure_self_signed
@@ -47,6 +48,14 @@ class ServeOptions:
     #: port always needs a login)
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
+    #: the ConfD face's port (0: any free one; None: no ConfD face). Always HTTPS, also with --http
+    confd_port: int | None = None
+    #: the node the ConfD face plays (None: the master, wherever it runs); another node answers 302
+    confd_node: str | None = None
+
+
+class ConfdListenError(OSError):
+    """The ConfD face's port cannot be listened on (the main port could)."""
 
 
 class _Server(uvicorn.Server):
@@ -59,7 +68,7 @@ class _Server(uvicorn.Server):
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
+        if threading.current_thread() is not threading.main_thread() or not self.takes_signals:
             yield
             return
         original = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -71,6 +80,8 @@ class _Server(uvicorn.Server):
 
     #: called first when the server stops (the control plane answers calls waiting for a state)
     before_shutdown: Callable[[], None] | None = None
+    #: whether a stop signal reaches this server (the second server of a process leaves them to the first)
+    takes_signals = True
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         """uvicorn's startup for a host and port, except that an address in use raises OSError
@@ -127,16 +138,23 @@ class ControlPlane:
             )
         self.connections = ConnectionBook(opts.limits)
         self.app = XmlRpcApp(self.runtime, self.connections)
+        self.confd: ConfdApp | None = None
+        if opts.confd_port is not None:
+            self.confd = ConfdApp(self.runtime, self.app, opts.confd_node, port=lambda: self._confd_port)
+        self._confd_port = 0
+        self._confd_server: _Server | None = None
         self.metrics_url = ""
         self.url = ""
+        self.confd_url = ""  # https://host:port of the ConfD face once it listens
         self.halt_reason = ""
         self._server: uvicorn.Server | None = None
         self._started = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _tls(self) -> ssl.SSLContext | None:
+    def _tls(self, always: bool = False) -> ssl.SSLContext | None:
+        """The server's TLS context; None for --http (unless ``always``: the ConfD face is HTTPS only)."""
         o = self.opts
-        if o.http:
+        if o.http and not always:
             return None
         if o.cert or o.key:
             if not (o.cert and o.key):
@@ -150,14 +168,16 @@ class ControlPlane:
         ctx.load_cert_chain(str(cert), str(key))
         return ctx
 
-    def _config(self) -> uvicorn.Config:
+    def _config(self, confd: bool = False) -> uvicorn.Config:
         o = self.opts
+        port = o.confd_port if confd and o.confd_port is not None else o.port
         return uvicorn.Config(
-            self.app,
+            self.confd if confd else self.app,
             host=o.host,
-            port=o.port,
-            # the guard: limits, timeouts, the connection cap, and TLS (idle timeouts are its sweep's)
-            http=guarded_protocol(self.connections, self._tls()),
+            port=port,
+            # the guard: limits, timeouts, the connection cap, and TLS (idle timeouts are its sweep's);
+            # both faces count against the same connection cap
+            http=guarded_protocol(self.connections, self._tls(always=confd)),
             loop="uvloop" if _have_uvloop() else "asyncio",
             lifespan="off",
             access_log=False,
@@ -188,27 +208,57 @@ class ControlPlane:
                 "unless a TLS proxy in front of it is the only way in", self.opts.host,
             )  # fmt: skip
         task = asyncio.create_task(server.serve())
-        while not server.started and not task.done():
-            await asyncio.sleep(0.005)
-        if server.started:
-            sock = server.servers[0].sockets[0].getsockname()
-            host = self.opts.host if ":" not in self.opts.host else f"[{self.opts.host}]"
-            self.url = f"{'http' if self.opts.http else 'https'}://{host}:{sock[1]}/{self.runtime.cluster.name}"
-            self.runtime.commit()  # arm the timer on this loop
-            if self.opts.metrics_port:
-                self._serve_metrics()
-            self._started.set()
-            if callable(on_ready):
-                on_ready(self.url)
         try:
+            while not server.started and not task.done():
+                await asyncio.sleep(0.005)
+            if server.started and self.confd is not None:
+                await self._start_confd(task)
+            if server.started and not task.done():
+                sock = server.servers[0].sockets[0].getsockname()
+                host = self.opts.host if ":" not in self.opts.host else f"[{self.opts.host}]"
+                self.url = f"{'http' if self.opts.http else 'https'}://{host}:{sock[1]}/{self.runtime.cluster.name}"
+                self.runtime.commit()  # arm the timer on this loop
+                if self.confd is not None:
+                    self.confd.started()
+                if self.opts.metrics_port:
+                    self._serve_metrics()
+                self._started.set()
+                if callable(on_ready):
+                    on_ready(self.url)
             await task
         finally:
+            if self._confd_server is not None:
+                self._confd_server.should_exit = True
+                await self._confd_task
             httpd = getattr(self, "_metrics_httpd", None)
             if httpd is not None:
                 httpd.shutdown()
                 httpd.server_close()
             self.runtime.close()
             self._started.set()
+
+    async def _start_confd(self, main: asyncio.Task[None]) -> None:
+        """The ConfD face's server, on the same loop; if it cannot listen, the main server stops too
+        and the reason (OSError) reaches the caller."""
+        confd = _Server(self._config(confd=True))
+        confd.takes_signals = False  # a stop signal stops the main server, which stops this one
+        self._confd_server = confd
+        self._confd_task = asyncio.create_task(confd.serve())
+        while not confd.started and not self._confd_task.done():
+            await asyncio.sleep(0.005)
+        if not confd.started:
+            self._confd_server = None
+            assert self._server is not None
+            self._server.should_exit = True
+            await main
+            try:
+                await self._confd_task
+            except OSError as e:  # the port is in use: say which
+                raise ConfdListenError(e.errno, e.strerror or str(e)) from e
+            raise ConfdListenError(0, "the ConfD face did not start")
+        self._confd_port = confd.servers[0].sockets[0].getsockname()[1]
+        host = self.opts.host if ":" not in self.opts.host else f"[{self.opts.host}]"
+        self.confd_url = f"https://{host}:{self._confd_port}"
 
     def _serve_metrics(self) -> None:
         """/metrics without credentials on its own port (prometheus_client's server, a thread)."""
@@ -224,6 +274,8 @@ class ControlPlane:
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
+        if self._confd_server is not None:
+            self._confd_server.should_exit = True
 
     # -- embedded use (exaop demo, tests) ------------------------------------------------------
 

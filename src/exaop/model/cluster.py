@@ -7,9 +7,9 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
+from exaop.model import jobs, node_config, volumes
 from exaop.model import kinds as _kinds  # noqa: F401 - registers every configurable kind
 from exaop.model import node as node_states
-from exaop.model import node_config, volumes
 from exaop.model.base import Entity, Timeline
 from exaop.model.configurable import KINDS, Configurable
 from exaop.model.database import ENTITY_KINDS as DATABASE_KINDS
@@ -159,6 +159,7 @@ class Cluster:
         }  # fmt: skip
         factories.update(KINDS)
         factories.update(DATABASE_KINDS)
+        factories.update(jobs.ENTITY_KINDS)  # ConfD's job history
         for kind, key, rec in records:
             if kind in factories:
                 c._add(factories[kind].from_record(c, key, rec), dirty=False)

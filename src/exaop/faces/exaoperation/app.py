@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from time import perf_counter
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from exaop.engine.runtime import Runtime
+from exaop.faces.asgi import XML, Receive, Scope, Send, TooLarge, headers_of, read_body, respond
+from exaop.faces.asgi import client as _client
+from exaop.faces.asgi import text as _text
 from exaop.faces.auth import Authenticator, LoginGuard, LoginRefused
 from exaop.faces.exaoperation import faults
 from exaop.faces.exaoperation.codec import MAX_BODY, BadRequest, dump_fault, dump_result, parse_call
@@ -28,36 +30,9 @@ from exaop.monitor import ClusterCollector, RequestStats, registry_for
 
 log = logging.getLogger("exaop.faces.exaoperation")
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-
 if TYPE_CHECKING:
     from exaop.httpguard import ConnectionBook
-
-_XML = (b"content-type", b"text/xml; charset=utf-8")
-
-
-async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _text(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    await _respond(
-        send, status, text.encode() + b"\n", [(b"content-type", b"text/plain; charset=utf-8"), *(extra or [])]
-    )
-
-
-def _client(scope: Scope) -> str:
-    client = scope.get("client")
-    return str(client[0]) if client else "-"
+    from exaop.model.users import User
 
 
 def _simulation_call(path: str, body: bytes) -> bool:
@@ -108,6 +83,25 @@ class XmlRpcApp:
         if self.auth.guard.flush():
             self._login_flush = asyncio.get_running_loop().call_later(LoginGuard.WINDOW / 4, self._flush_logins)
 
+    async def login(self, scope: Scope, authorization: bytes | None, send: Send, realm: bytes = b"EXAoperation"
+                    ) -> User | None:  # fmt: skip
+        """The user the request's basic auth names, or None once it has been answered (401 for
+        wrong credentials, 429/503 when its address or the server may not try now). Shared by
+        both faces: the same users, the same login guard."""
+        peer = scope.get("client")
+        try:
+            user = await self.auth.authenticate(authorization, peer[0] if peer else "")
+        except LoginRefused as e:
+            self._logins_to_log()
+            self.stats.refused(e.status)
+            await _text(send, e.status, e.reason, [(b"retry-after", b"%d" % max(1, round(e.retry_after)))])
+            return None
+        if user is None:
+            self._logins_to_log()
+            self.stats.refused(401)
+            await _text(send, 401, "Unauthorized", [(b"www-authenticate", b'Basic realm="' + realm + b'"')])
+        return user
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind != "http":
@@ -118,58 +112,22 @@ class XmlRpcApp:
             await self._get(scope, send)
             return
         t0 = perf_counter()
-        authorization = length_text = None
-        for name, value in scope["headers"]:  # a repeated header: the last one counts
-            if name == b"authorization":
-                authorization = value
-            elif name == b"content-length":
-                length_text = value
+        authorization, length_text = headers_of(scope)
         # who asks comes first: a client without valid credentials gets no further than this,
         # and its body is never read (the connection drops it, see httpguard)
         user = self.auth.cached(authorization) if authorization else None
         if user is None:
-            client = scope.get("client")
-            try:
-                user = await self.auth.authenticate(authorization, client[0] if client else "")
-            except LoginRefused as e:
-                self._logins_to_log()
-                self.stats.refused(e.status)
-                await _text(send, e.status, e.reason, [(b"retry-after", b"%d" % max(1, round(e.retry_after)))])
-                return
+            user = await self.login(scope, authorization, send)
             if user is None:
-                self._logins_to_log()
-                self.stats.refused(401)
-                await _text(send, 401, "Unauthorized", [(b"www-authenticate", b'Basic realm="EXAoperation"')])
                 return
         try:
-            length = int(length_text or 0)
-        except ValueError:
-            length = 0
-        if length > MAX_BODY:
+            body = await read_body(receive, length_text)
+        except TooLarge:
             self.stats.refused(413)
             await _text(send, 413, f"request body over {MAX_BODY} bytes")
             return
-        message = await receive()
-        if message["type"] == "http.disconnect":
+        if body is None:
             return
-        body = message.get("body", b"")
-        if message.get("more_body", False) or len(body) > MAX_BODY:  # the usual call comes in one piece
-            chunks = [body]
-            size = len(body)
-            more = message.get("more_body", False)
-            while size <= MAX_BODY and more:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                chunk = message.get("body", b"")
-                chunks.append(chunk)
-                size += len(chunk)
-                more = message.get("more_body", False)
-            if size > MAX_BODY:
-                self.stats.refused(413)
-                await _text(send, 413, f"request body over {MAX_BODY} bytes")
-                return
-            body = b"".join(chunks)
 
         rt = self.runtime
         rt.sync()
@@ -211,7 +169,7 @@ class XmlRpcApp:
                 "and saved with the next change",
             )
         await send(
-            {"type": "http.response.start", "status": 200, "headers": [_XML, (b"content-length", b"%d" % len(out))]}
+            {"type": "http.response.start", "status": 200, "headers": [XML, (b"content-length", b"%d" % len(out))]}
         )
         await send({"type": "http.response.body", "body": out})
         took = perf_counter() - t0
@@ -258,7 +216,7 @@ class XmlRpcApp:
                 await _text(send, 401, "Unauthorized", [(b"www-authenticate", b'Basic realm="EXAoperation"')])
                 return
             body = generate_latest(self.metrics)
-            await _respond(send, 200, body, [(b"content-type", CONTENT_TYPE_LATEST.encode())])
+            await respond(send, 200, body, [(b"content-type", CONTENT_TYPE_LATEST.encode())])
         else:
             await _text(send, 405, "EXAoperation XML-RPC: POST an XML-RPC call to /cluster1 (GET: /health, "
                         "/ready, /metrics)", [(b"allow", b"POST")])  # fmt: skip
