@@ -23,6 +23,7 @@ class ExaOperationBackend:
     interface = "EXAoperation"
     actions = ACTIONS
     bulk_node_state = False  # getNodeState is one node's
+    node_batch = False  # startupNode & co. take one node
     license_servers = True
 
     def __init__(self, client: ExaClient) -> None:
@@ -71,14 +72,14 @@ class ExaOperationBackend:
     def node_statuses(self, nodes: list[str]) -> dict[str, str]:
         return {n: self.node_status(n) for n in nodes}
 
-    def power_on(self, node: str) -> Any:
-        return self._call("", "startupNode", node)
+    def power_on(self, nodes: list[str]) -> Any:
+        return [self._call("", "startupNode", n) for n in nodes][-1]
 
-    def shutdown(self, node: str) -> Any:
-        return self._call("", "shutdownNode", node)
+    def shutdown(self, nodes: list[str]) -> Any:
+        return [self._call("", "shutdownNode", n) for n in nodes][-1]
 
-    def power_off(self, node: str) -> Any:
-        return self._call(f"/{node}", "poweroffNode")
+    def power_off(self, nodes: list[str]) -> Any:
+        return [self._call(f"/{n}", "poweroffNode") for n in nodes][-1]
 
     # -- storage -----------------------------------------------------------------------------
 

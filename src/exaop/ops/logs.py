@@ -81,7 +81,9 @@ def read_logs(
         names = run.read(run.backend.log_services)
         if service is None:
             if not names:
-                raise ConfigError("the cluster has no log service")
+                raise ConfigError(f"{run.backend.interface} shows no log service"
+                                  + (" (ConfD has none: read the log through EXAoperation or on the nodes)"
+                                     if run.backend.api == "confd" else ""))  # fmt: skip
             service = names[0]
         elif service not in names:
             raise ConfigError(f"--service: no log service {service!r} (there are: {', '.join(names) or 'none'})")

@@ -50,6 +50,27 @@ def database_nodes(run: Run) -> list[str]:
     return [n for n in listed if n not in ignore]
 
 
+def act_on_nodes(
+    run: Run,
+    phase: str,
+    method: str,
+    nodes: list[str],
+    action: Callable[[list[str]], Any],
+    needed: Callable[[str], bool],
+) -> list[str]:
+    """``action`` on ``nodes``: one action for them all where the backend takes them together
+    (a ConfD job's ``nids``), else one per node at once (see :meth:`Run.act_each`). Returns
+    the nodes this run acted on."""
+    if not nodes:
+        return []
+    if not run.backend.node_batch:
+        return run.act_each(phase, method, nodes, lambda n: run.act(action, [n]), needed=needed)
+    label = ",".join(nodes)
+    done = run.act_each(phase, method, [label], lambda _: run.act(action, nodes),
+                        needed=lambda _: any(needed(n) for n in nodes))  # fmt: skip
+    return list(nodes) if done else []
+
+
 def storage_view(run: Run) -> StorageView:
     return run.read(run.backend.storage)
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from exaop.client import AuthError, CannotConnect, ClientError, ExaClient, ServerFault, Unreachable
 from exaop.client.backend import Backend
+from exaop.client.confd import ConfdBackend
+from exaop.client.detect import AutoBackend, looks_like_confd
 from exaop.client.exaoperation import ExaOperationBackend
 from exaop.ops.clock import RealClock, ToolClock, rate
 from exaop.ops.config import Options
@@ -47,10 +49,28 @@ class Summary:
     dry_run: bool = False
 
 
-def connect(opts: Options, timeout: float | None = None) -> ExaClient:
-    """The client for ``opts``: its URL, user, password, CA file or --insecure, call timeout."""
+def client_for(opts: Options, timeout: float | None = None, default_path: str = "/cluster1") -> ExaClient:
+    """The XML-RPC client for ``opts``: its URL, user, password, CA file or --insecure, call timeout."""
     return ExaClient(opts.url, opts.user, opts.password, insecure=opts.insecure, ca_file=opts.ca_file,
-                     timeout=timeout or opts.call_timeout)  # fmt: skip
+                     timeout=timeout or opts.call_timeout, default_path=default_path)  # fmt: skip
+
+
+def connect(opts: Options, timeout: float | None = None) -> Backend:
+    """The backend for ``opts``: ConfD's or EXAoperation's as ``opts.api`` says; without it,
+    found out from what the server at the URL answers (when the run first asks it)."""
+    if opts.api == "confd":
+        return ConfdBackend(client_for(opts, timeout, default_path=""))
+    if opts.api == "exaoperation":
+        return ExaOperationBackend(client_for(opts, timeout))
+    probe = client_for(opts, timeout, default_path="")
+
+    def make(api: str) -> Backend:
+        if api == "confd":
+            return ConfdBackend(probe)
+        # a URL without a path is EXAoperation's cluster1
+        return ExaOperationBackend(client_for(opts, timeout) if looks_like_confd(probe.base) else probe)
+
+    return AutoBackend(probe, make)  # type: ignore[return-value]  # a Backend once resolved
 
 
 def as_backend(target: Backend | ExaClient) -> Backend:
@@ -158,6 +178,8 @@ class Run:
     def await_answer(self, phase: str) -> None:
         """Wait until EXAoperation answers (its license server booting, EXAoperation
         restarting or moving), up to the phase's deadline; then its dialect is known."""
+        if isinstance(self.backend, AutoBackend):
+            self.backend = self.retrying(self.backend.resolve)
         self.retrying(self.backend.ping)
 
     def parallel(self, items: Iterable[T], fn: Callable[[T], Any]) -> list[tuple[T, Any, BaseException | None]]:

@@ -20,6 +20,7 @@ from exaop.ops.observe import (
     News,
     NodeWatcher,
     Tracker,
+    act_on_nodes,
     await_databases,
     database_nodes,
     db_state,
@@ -36,10 +37,15 @@ def start_cluster(
     backend: Backend | ExaClient, opts: Options, clock: ToolClock | None = None, on_event: EventSink | None = None
 ) -> Summary:
     run = Run("start", backend, opts, clock, on_event)
+    exa = run.backend.api == "exaoperation"
     return run.run_phases(
         ("reachable", f"{run.backend.interface} answers", lambda: reachable(run)),
         ("nodes", "database nodes powered on and online", lambda: nodes_online(run)),
-        ("storage", "EXAStorage online, all services OK", lambda: storage_online(run)),
+        (
+            "storage",
+            "EXAStorage online, all services OK" if exa else "storage online, every volume ONLINE",
+            lambda: storage_online(run),
+        ),  # fmt: skip
         ("databases", "databases accepting connections", lambda: databases_running(run)),
         ("plugins", "plugin services started", lambda: plugins_started(run)),
     )
@@ -84,7 +90,7 @@ def nodes_online(run: Run) -> str:
                      method=method, targets=to_start, args=[])  # fmt: skip
         return "planned"
     acted_at = run.clock.now()
-    started = run.act_each("nodes", str(method), to_start, lambda n: run.act(run.backend.power_on, n),
+    started = act_on_nodes(run, "nodes", method, to_start, run.backend.power_on,
                            needed=lambda n: is_offline(node_status(run, n)))  # fmt: skip
     run.booted_nodes = list(to_start)  # booted now, by this run or another: plugins restart after boots
     watcher = NodeWatcher(run, nodes, online=True, feed=feed, known=status, acted_at=acted_at if to_start else None)

@@ -19,6 +19,7 @@ from exaop.ops.observe import (
     News,
     NodeWatcher,
     Tracker,
+    act_on_nodes,
     await_databases,
     database_nodes,
     db_state,
@@ -35,14 +36,23 @@ def stop_cluster(
     backend: Backend | ExaClient, opts: Options, clock: ToolClock | None = None, on_event: EventSink | None = None
 ) -> Summary:
     run = Run("stop", backend, opts, clock, on_event)
+    exa = run.backend.api == "exaoperation"
     nodes: dict[str, str] = {}  # what nodes_check saw, for stop_nodes
     return run.run_phases(
-        ("master", f"{run.backend.interface} master on the license server", lambda: master_on_license_server(run)),
+        (
+            "master",
+            "EXAoperation master on the license server" if exa else "ConfD answers on its master",
+            lambda: master_on_license_server(run),
+        ),  # fmt: skip
         ("nodes_check", "no database node in the middle of a boot", lambda: nodes_checked(run, nodes)),
         ("stop_databases", "databases idle and stopped", lambda: databases_stopped(run)),
-        ("stop_storage", "EXAStorage stopped", lambda: storage_stopped(run)),
+        ("stop_storage", "EXAStorage stopped" if exa else "storage stops with the nodes", lambda: storage_stopped(run)),
         ("stop_nodes", "database nodes shut down", lambda: nodes_off(run, nodes)),
-        ("license_servers", "license server(s) shut down last", lambda: license_servers_off(run)),
+        (
+            "license_servers",
+            "license server(s) shut down last" if exa else "no license server on ConfD",
+            lambda: license_servers_off(run),
+        ),  # fmt: skip
     )
 
 
@@ -176,7 +186,10 @@ def nodes_off(run: Run, status: dict[str, str]) -> str:
     b = run.backend
     shutdown, power_off = b.actions.shutdown, b.actions.power_off
     if (to_stop and shutdown is None) or (booting and power_off is None):
-        return f"{b.interface} cannot shut nodes down here: {', '.join(to_stop + booting)} left running"
+        left = to_stop + booting
+        run.emit("warning", "stop_nodes", f"{b.interface} cannot shut nodes down here (no job for it): "
+                 f"{', '.join(left)} left running; shut them down yourself", targets=left)  # fmt: skip
+        return f"{len(left)} node(s) left running: {b.interface} cannot shut nodes down here"
     if run.dry_run:
         if to_stop:
             run.emit("plan", "stop_nodes", f"would shut down {len(to_stop)} node(s): {', '.join(to_stop)}",
@@ -186,9 +199,9 @@ def nodes_off(run: Run, status: dict[str, str]) -> str:
                      method=power_off, targets=booting, args=[])  # fmt: skip
         return "planned"
     acted_at = run.clock.now()
-    done = run.act_each("stop_nodes", str(shutdown), to_stop, lambda n: run.act(b.shutdown, n),
+    done = act_on_nodes(run, "stop_nodes", str(shutdown), to_stop, b.shutdown,
                         needed=lambda n: node_status(run, n) == RUNNING)  # fmt: skip
-    done += run.act_each("stop_nodes", str(power_off), booting, lambda n: run.act(b.power_off, n),
+    done += act_on_nodes(run, "stop_nodes", str(power_off), booting, b.power_off,
                          needed=lambda n: node_status(run, n) == BOOTING)  # fmt: skip
     watcher = NodeWatcher(run, nodes, online=False, feed=feed, known=status,
                           acted_at=acted_at if to_stop or booting else None)  # fmt: skip
