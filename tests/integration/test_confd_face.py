@@ -9,17 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.integration.wirekit import DB_START, advance, boot, fault, storage_call, until
+from tests.integration.wirekit import DB_START, advance, boot, fault, module_server, storage_call, until
 from tests.serverproc import ServerProcess
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = ServerProcess(tmp_path_factory.mktemp("confd") / "state").start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from module_server(tmp_path_factory, "confd")
 
 
 def ok(result: dict[str, Any]) -> Any:

@@ -11,8 +11,10 @@ it, with an HTML comment the reader does not see:
                                          it prints "exaop listening on", and ends it at the end
 
 Substitutions, in the spirit of pytest-examples: port 8443 becomes a free port (a machine
-may use 8443 already), ``--speed 60`` becomes ``--speed 600`` (the tool's real-clock waits
-then take seconds, not minutes), and ``.venv/`` is the environment running the tests. The
+may use 8443 already), and so does the ConfD face's 20003 (an ``exaop serve`` without
+``--confd-port`` is given that free port), ``--speed 60`` becomes ``--speed 600`` (the
+tool's real-clock waits then take seconds, not minutes), and ``.venv/`` is the environment
+running the tests. The
 session starts without ``exaop`` on its PATH, as a fresh shell would.
 """
 
@@ -83,6 +85,7 @@ class Session:
     def __init__(self, work: Path, port: int) -> None:
         self.work = work
         self.port = port
+        self.confd_port = free_port()
         venv_bin = str(Path(sys.executable).parent)
         path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and Path(p) != Path(venv_bin)]
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("EXAOP_", "VIRTUAL_ENV"))}
@@ -92,6 +95,9 @@ class Session:
 
     def substitute(self, code: str) -> str:
         code = code.replace("8443", str(self.port)).replace("--speed 60", "--speed 600")
+        code = code.replace("20003", str(self.confd_port))
+        if "--confd-port" not in code:
+            code = code.replace("exaop serve ", f"exaop serve --confd-port {self.confd_port} ")
         return code.replace(".venv/", f"{sys.prefix}/")
 
     def run(self, block: Block) -> subprocess.CompletedProcess[str]:
@@ -182,6 +188,7 @@ def test_the_readmes_examples_run_as_written(tmp_path: Path) -> None:
     assert "exit code 9" in outputs  # the status before the start: down
     assert '"kind": "done"' in outputs and '"exit_code": 0' in outputs  # tail -1 events.jsonl
     assert "done  start finished: the cluster is up" in outputs  # the Python API example's last event
+    assert "'result_output': 'running'" in outputs and "'result_revision'" in outputs  # the ConfD example
 
 
 def test_a_fresh_shell_has_no_exaop_until_the_venv_is_activated(tmp_path: Path) -> None:

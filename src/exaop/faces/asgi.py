@@ -82,3 +82,16 @@ async def read_body(receive: Receive, length_text: bytes | None) -> bytes | None
     if size > MAX_BODY:
         raise TooLarge
     return b"".join(chunks)
+
+
+async def body_or_413(receive: Receive, length_text: bytes | None, send: Send,
+                      refused: Callable[[int], None] | None = None) -> bytes | None:  # fmt: skip
+    """The request body; None once the client went away or was answered 413 (``refused(413)``
+    counts it)."""
+    try:
+        return await read_body(receive, length_text)
+    except TooLarge:
+        if refused is not None:
+            refused(413)
+        await text(send, 413, f"request body over {MAX_BODY} bytes")
+        return None

@@ -42,8 +42,9 @@ class Job(Entity):
     """One job: its name, parameters, who submitted it, the moment of each stage, its result.
 
     ``wait`` names what an executed job waits for (``{'until': 'db_running', ...}``, read by
-    the face) and ``deadline`` is when it gives up (its ``timeout``); both are kept, so a job
-    that waits goes on waiting after a restart.
+    the face) and ``deadline`` is when it gives up (its ``timeout``): it fails then, or, with
+    ``partial`` in its wait, it is marked ``timed_out`` and ends with what it got. Both are
+    kept, so a job that waits goes on waiting after a restart.
     """
 
     kind = "confd_job"
@@ -102,6 +103,11 @@ class Job(Entity):
         self.wait = dict(until)
         self.set_deadline(timeout if timeout else None)
 
+    def waits_next(self, until: dict[str, Any]) -> None:
+        """Its next step waits for something else, within the same deadline."""
+        self.wait = dict(until)
+        self.changed()
+
     def succeed(self, output: Any = None) -> None:
         self._end(OK, "Success", output)
 
@@ -124,9 +130,14 @@ class Job(Entity):
         book(self.cluster).forget_old()
 
     def on_deadline(self) -> None:
-        if not self.ended:
-            what = self.wait.get("what", "its goal")
-            self.fail(TIMEOUT, f"{self.name} timed out: {what} was not reached in time")
+        if self.ended:
+            return
+        if self.wait.get("partial"):  # it ends with what it got so far (the face tells what)
+            self.wait = {**self.wait, "timed_out": True}
+            self.changed()
+            return
+        what = self.wait.get("what", "its goal")
+        self.fail(TIMEOUT, f"{self.name} timed out: {what} was not reached in time")
 
     def result(self) -> dict[str, Any]:
         """The result dict of ConfD (``result_code`` 0 = success); an unended job has none yet."""

@@ -87,6 +87,7 @@ class Node(Entity):
         self.installed = True  # False for a node added by a client, until its first boot installs it
         self.services_stopped = False  # stopClusterServices: running, but not part of the cluster (Suspended)
         self.id_led = False
+        self.disabled = False  # ConfD's node_suspend(disable=True): it stays suspended across boots
         self.boot_modes: list[str] = []  # what the boot under way does besides booting (BOOT_MODES)
 
     @property
@@ -128,6 +129,7 @@ class Node(Entity):
             "services_stopped": self.services_stopped,
             "id_led": self.id_led,
             "boot_modes": self.boot_modes,
+            "disabled": self.disabled,
         }
 
     @classmethod
@@ -145,6 +147,7 @@ class Node(Entity):
             "id_led",
             "boot_modes",
             "values",
+            "disabled",
         ):
             setattr(node, f, rec.get(f, getattr(node, f)))
         node.hardware = rec.get("hardware", {})
@@ -277,6 +280,10 @@ class Node(Entity):
                 "Notice",
                 f"Boot process finished after {round(self.last_boot_seconds)} seconds",
             )
+            if self.disabled:  # it boots, but does not join the cluster until it is enabled
+                self.services_stopped = True
+                self.cluster.log("EXAoperation", self.name, "Notice", f"{self.name} is disabled: it stays suspended")
+                return
             self.cluster.node_arrived(self)
         elif self.state == SHUTTING_DOWN:
             try:
@@ -426,6 +433,13 @@ class Node(Entity):
         self.cluster.log("EXAoperation", self.name, "Notice", f"cluster services of {self.name} started")
         self.cluster.node_arrived(self)
 
+    def set_disabled(self, on: bool) -> None:
+        """Disabled, a node stays suspended (its cluster services stopped) across boots."""
+        if on != self.disabled:
+            self.disabled = on
+            self.changed()
+            self.cluster.log("EXAoperation", self.name, "Notice", f"{self.name} {'disabled' if on else 'enabled'}")
+
     def toggle_id_led(self) -> str:
         self.id_led = not self.id_led
         self.changed()
@@ -512,6 +526,7 @@ class Node(Entity):
             "installed": self.installed,
             "cluster_services": "stopped" if self.services_stopped else ("running" if self.up else "not running"),
             "id_led": "on" if self.id_led else "off",
+            "disabled": self.disabled,
             "public_ip": node_config.public_ip(self.cluster, self.config()),
             "ipmi_group": self.config()["ipmi_group"],
         }

@@ -152,14 +152,20 @@ class Users:
         if "password" in values:
             check_password_text(values["password"])
 
-    def add(self, values: Any, hashed: str | None = None) -> User:
+    def add(self, values: Any, hashed: str | None = None, uid: int | None = None) -> User:
+        """A new user; ``uid`` its id (default: the next free one)."""
         self._check_fields(values, "addUser takes a dictionary with user_login and password")
         login = check_name("user_login", values.get("user_login"), max_len=64)
         if login in self.by_login:
             raise UsageError(f"a user with login {login!r} already exists")
         if "password" not in values:
             raise UsageError("password is required (also for LDAP users)")
-        uid = max(self.by_id, default=0) + 1
+        if uid is None:
+            uid = max(self.by_id, default=0) + 1
+        elif isinstance(uid, bool) or not isinstance(uid, int) or uid < 1:
+            raise UsageError(f"a user id is a whole number from 1, got {uid!r}")
+        elif uid in self.by_id:
+            raise UsageError(f"user id {uid} is taken (by {self.by_id[uid].login})")
         user = User(self.cluster, uid, login)
         self._apply(user, values)
         user.set_password(values["password"], hashed)

@@ -24,11 +24,11 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from exaop.faces.asgi import XML, Receive, Scope, Send, TooLarge, client, headers_of, read_body, text
-from exaop.faces.confd import jobs_db, jobs_nodes  # noqa: F401 - registers the jobs
+from exaop.faces.asgi import XML, Receive, Scope, Send, body_or_413, client, headers_of, text
+from exaop.faces.confd import jobs_backup, jobs_cluster, jobs_db, jobs_nodes  # noqa: F401 - registers the jobs
 from exaop.faces.confd.registry import JOBS, BadCall, lookup
 from exaop.faces.confd.service import JobRunner
-from exaop.faces.exaoperation.codec import MAX_BODY, BadRequest, dump_fault, dump_result, parse_call
+from exaop.faces.exaoperation.codec import BadRequest, dump_fault, dump_result, parse_call
 from exaop.model import jobs
 from exaop.model.errors import DomainError, Forbidden, NotFound, Unavailable
 
@@ -100,7 +100,7 @@ def _arguments(args: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
     return args
 
 
-def _start(call: Call, name: Any, args: Any) -> jobs.Job:
+async def _start(call: Call, name: Any, args: Any) -> jobs.Job:
     spec = lookup(name)
     params = spec.check(_arguments(args, ("params",), spec.name).get("params", {}))
     c = call.runtime.cluster
@@ -108,7 +108,9 @@ def _start(call: Call, name: Any, args: Any) -> jobs.Job:
     if len(path) > 1 and path[-1].removeprefix("db_") not in c.databases:
         path = [c.name]  # an unknown database: the job says so (NotFound), the cluster's roles count
     c.users.authorize(call.user, path, spec.permission, spec.name)
-    job = call.app.runner.run(spec, params, call.user)
+    prepared = await spec.prepare(params) if spec.prepare else {}
+    call.runtime.sync()  # time went by while it was prepared
+    job = call.app.runner.run(spec, params, call.user, prepared)
     call.app.log_job(call.user, job)
     call.runtime.commit()  # what the job did is saved before anyone waits for it
     return job
@@ -120,7 +122,7 @@ def _start(call: Call, name: Any, args: Any) -> jobs.Job:
         "parameter is a fault; a job that ran and failed has a non-zero result_code.",
         ["struct", "string"], ["struct", "string", "struct"])  # fmt: skip
 async def job_exec(call: Call, name: Any, args: Any = None) -> dict[str, Any]:
-    job = _start(call, name, args)
+    job = await _start(call, name, args)
     if not await call.app.runner.wait(job, None):
         raise Unavailable(f"job {job.job_id} ({job.name}) is still {job.stage}; ask again with job_wait")
     return job.result()
@@ -129,8 +131,8 @@ async def job_exec(call: Call, name: Any, args: Any = None) -> dict[str, Any]:
 @method("job_start", "Start a job and return its id at once (a string like '10.13'): job_start(name, "
         "{'params': {...}}). job_wait, job_finished, job_info and job_result follow it.",
         ["string", "string"], ["string", "string", "struct"])  # fmt: skip
-def job_start(call: Call, name: Any, args: Any = None) -> str:
-    return _start(call, name, args).job_id
+async def job_start(call: Call, name: Any, args: Any = None) -> str:
+    return (await _start(call, name, args)).job_id
 
 
 def _job(call: Call, job_id: Any) -> jobs.Job:
@@ -314,11 +316,7 @@ class ConfdApp:
         if not self.is_master():
             await self._redirect(scope, send)
             return
-        try:
-            body = await read_body(receive, length_text)
-        except TooLarge:
-            await text(send, 413, f"request body over {MAX_BODY} bytes")
-            return
+        body = await body_or_413(receive, length_text, send)
         if body is None:
             return
         rt = self.runtime

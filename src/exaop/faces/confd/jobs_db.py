@@ -13,23 +13,22 @@ from exaop.model.errors import UsageError
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster
+    from exaop.model.database import Database
 
 DB_NAME = p("db_name", str, "Name of the database.")
 CLUSTER = p("cluster", str, "The cluster the database runs on (only this one exists here).")
 TIMEOUT = p("timeout", int, "Seconds (of the cluster's clock) to wait for the state before the job fails; 0: no limit.")
 
 
-def _cluster_param(ctx: JobContext, params: dict[str, Any]) -> None:
+def _database(ctx: JobContext, params: dict[str, Any]) -> tuple[Database, float | None]:
+    """db_start's and db_stop's database and timeout (None: no limit), their cluster checked."""
     name = params.get("cluster")
     if name not in (None, "", ctx.cluster.name):
         raise UsageError(f"cluster: there is no cluster {name!r}; this one is {ctx.cluster.name!r}")
-
-
-def _timeout(params: dict[str, Any]) -> float | None:
     t = params.get("timeout", 0)
     if t < 0:
         raise UsageError("timeout must be 0 (no limit) or more seconds")
-    return float(t) or None
+    return ctx.cluster.database(params["db_name"]), float(t) or None
 
 
 @job("db_list", "read", "List the names of the databases.")
@@ -84,9 +83,7 @@ def _usage(c: Cluster, vid: str, who: str) -> list[dict[str, Any]]:
      optional=(p("maintenance", bool, "Start in maintenance mode: clients cannot connect."), TIMEOUT, CLUSTER),
      example={"db_name": "exa_db1"}, on=on_database)  # fmt: skip
 def db_start(ctx: JobContext, params: dict[str, Any]) -> Wait:
-    _cluster_param(ctx, params)
-    timeout = _timeout(params)
-    db = ctx.cluster.database(params["db_name"])
+    db, timeout = _database(ctx, params)
     db.start(maintenance=params.get("maintenance", False))
     return Wait({"until": "db_running", "db": db.name, "what": f"state running of {db.name}"}, timeout)
 
@@ -107,9 +104,7 @@ def _db_running(c: Cluster, wait: dict[str, Any]) -> tuple[int, str, Any] | None
      optional=(p("force", bool, "Stop by force, aborting any operation."), CLUSTER, TIMEOUT),
      example={"db_name": "exa_db1"}, on=on_database)  # fmt: skip
 def db_stop(ctx: JobContext, params: dict[str, Any]) -> Wait:
-    _cluster_param(ctx, params)
-    timeout = _timeout(params)
-    db = ctx.cluster.database(params["db_name"])
+    db, timeout = _database(ctx, params)
     if params.get("force", False):
         db.force_stop()
     else:
@@ -121,3 +116,48 @@ def db_stop(ctx: JobContext, params: dict[str, Any]) -> Wait:
 def _db_stopped(c: Cluster, wait: dict[str, Any]) -> tuple[int, str, Any] | None:
     db = c.database(wait["db"])
     return (jobs.OK, "Success", None) if db.state in (SETUP, NONE) else None
+
+
+def _mem_gib(text: str) -> int:
+    """'2048 MiB', '2 GiB', '1 TiB' as whole GiB (a database's memory is kept in GiB)."""
+    parts = text.split()
+    units = {"MiB": 1 / 1024, "GiB": 1, "TiB": 1024}
+    try:
+        value = float(parts[0])
+    except (ValueError, IndexError):
+        value = -1.0
+    if len(parts) != 2 or parts[1] not in units or value <= 0:
+        raise UsageError(f"mem_size must be like '2048 MiB' or '2 GiB', got {text!r}")
+    gib = value * units[parts[1]]
+    if not float(gib).is_integer():
+        raise UsageError(f"mem_size: this cluster keeps database memory in whole GiB; {text!r} is {gib:g} GiB")
+    return int(gib)
+
+
+@job("db_create", "operate", "Create a database: defined and created at once, in state 'setup' (db_start "
+     "starts it). nodes: its nodes by id, the first num_active_nodes of them active, the rest reserve.",
+     mandatory=(DB_NAME, p("version", str, "Database version (an installed one, like the cluster's)."),
+                p("data_volume_name", str, "Name of a data volume no other database uses (DataVolume1 ...)."),
+                p("mem_size", str, "Database memory over all its active nodes, like '2048 MiB' (whole GiB)."),
+                p("nodes", list, "Ids of its nodes, like [11, 12, 13]."),
+                p("num_active_nodes", int, "How many of nodes are active.")),
+     optional=(p("data_volume_id", int, "Id of the data volume (substitutes data_volume_name)."),
+               p("port", int, "Port clients connect to (default 8563)."),
+               p("params", str, "Extra startup parameters of the database processes.")),
+     substitutes={"data_volume_name": "data_volume_id"},
+     example={"db_name": "exa_db2", "version": "6.2.17", "data_volume_name": "DataVolume3", "mem_size": "4 GiB",
+              "nodes": [11, 12], "num_active_nodes": 2})  # fmt: skip
+def db_create(ctx: JobContext, params: dict[str, Any]) -> None:
+    c = ctx.cluster
+    if "data_volume_id" in params:
+        vol = views.volume_by(c, vid=params["data_volume_id"])
+    else:
+        vol = views.volume_by(c, vname=params["data_volume_name"])
+    nodes = views.nodes_by_ids(c, params["nodes"], "nodes")
+    values = {"database_name": params["db_name"], "database_version": params["version"], "data_volume": vol.vid,
+              "memory_usage": _mem_gib(params["mem_size"]), "nodes_list": [n.name for n in nodes],
+              "nodes_number": params["num_active_nodes"], "clients_port_number": params.get("port", 8563)}  # fmt: skip
+    if "params" in params:
+        values["extra_params"] = params["params"]
+    db = c.add_database(values)
+    db.create()

@@ -12,7 +12,7 @@ that ran and failed ends with a non-zero ``result_code``.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,8 @@ class JobSpec:
     example: dict[str, Any] | None
     #: the object whose roles count (['cluster1', 'db_exa_db1']) from the parameters; None: the cluster
     on: Callable[[str, dict[str, Any]], list[str]] | None = None
+    #: work done off the event loop before the job runs (a password's hash), handed to it as ctx.prepared
+    prepare: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
     params: dict[str, Param] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -144,9 +146,12 @@ def job(
     substitutes: dict[str, str] | None = None,
     example: dict[str, Any] | None = None,
     on: Callable[[str, dict[str, Any]], list[str]] | None = None,
+    changes: bool | None = None,
+    prepare: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a job. Read jobs end *finished*; the others change the cluster and end
-    *committed* with a new revision."""
+    *committed* with a new revision (``changes=False``: a job only operators may run that
+    changes nothing, such as waiting for nodes)."""
     assert permission in PERMISSIONS, permission
 
     def register(fn: Callable[[JobContext, dict[str, Any]], Any]) -> Callable[..., Any]:
@@ -154,7 +159,8 @@ def job(
         subs = dict(substitutes or {})
         subs.update({b: a for a, b in list(subs.items())})
         JOBS[name] = JobSpec(name, fn, inspect.cleandoc(desc), permission, list(mandatory), list(optional),
-                             subs, permission != "read", example, on)  # fmt: skip
+                             subs, permission != "read" if changes is None else changes, example, on,
+                             prepare)  # fmt: skip
         return fn
 
     return register

@@ -36,15 +36,28 @@ class JobContext:
     runtime: Runtime
     user: User
     job: jobs.Job
+    prepared: dict[str, Any]  # what the job's prepare() worked out off the loop
 
     @property
     def cluster(self) -> Cluster:
         return self.runtime.cluster
 
 
-#: what a job may wait for: (cluster, the job's wait dict) -> None while not there, else
-#: (result code, description, output)
-Condition = Callable[["Cluster", dict[str, Any]], "tuple[int, str, Any] | None"]
+Outcome = tuple[int, str, Any]  # result code, description, output
+
+
+@dataclass
+class Next:
+    """A job's next step, once what it waited for is there (stop storage, then the nodes): ``act``
+    changes the cluster and returns the next Wait, or the job's outcome. A condition never changes
+    anything itself (it is checked inside the runtime's commit); its Next is run afterwards."""
+
+    act: Callable[[], Wait | Outcome]
+
+
+#: what a job may wait for: (cluster, the job's wait dict) -> None while not there, else the
+#: outcome or the next step. Pure: it only looks.
+Condition = Callable[["Cluster", dict[str, Any]], "Outcome | Next | None"]
 CONDITIONS: dict[str, Condition] = {}
 
 
@@ -56,7 +69,7 @@ def condition(name: str) -> Callable[[Condition], Condition]:
     return register
 
 
-def _outcome(cluster: Cluster, job: jobs.Job) -> tuple[int, str, Any] | None:
+def _outcome(cluster: Cluster, job: jobs.Job) -> Outcome | Next | None:
     cond = CONDITIONS.get(str(job.wait.get("until", "")))
     if cond is None:
         return jobs.FAILED, f"{job.name} waits for {job.wait.get('until')!r}, which this server does not know", None
@@ -78,13 +91,14 @@ class JobRunner:
         self.prefix = prefix  # the number of the node that takes the jobs (the ids' first part)
         self._watched: dict[str, asyncio.Task[None]] = {}
 
-    def run(self, spec: JobSpec, params: dict[str, Any], user: User) -> jobs.Job:
+    def run(self, spec: JobSpec, params: dict[str, Any], user: User, prepared: dict[str, Any] | None = None
+            ) -> jobs.Job:  # fmt: skip
         """Submit and execute a job whose parameters were checked; it has ended, or it waits."""
         c = self.runtime.cluster
         job = jobs.submit(c, spec.name, params, user.login, spec.changes, self.prefix())
         job.executing()
         try:
-            out = spec.fn(JobContext(self.runtime, user, job), params)
+            out = spec.fn(JobContext(self.runtime, user, job, prepared or {}), params)
         except DomainError as e:
             job.fail(code_for(e), e.reason)
         except Exception as e:  # a bug: the job fails, the traceback goes to the log
@@ -101,17 +115,32 @@ class JobRunner:
         return job
 
     def _settle(self, job: jobs.Job) -> bool:
-        """End a waiting job if its state is reached (or cannot be any more)."""
-        if job.ended:
-            return True
-        outcome = _outcome(self.runtime.cluster, job)
-        if outcome is None:
-            return False
-        code, desc, output = outcome
-        if code == jobs.OK:
-            job.succeed(output)
-        else:
-            job.fail(code, desc)
+        """Move a waiting job on: end it if its state is reached (or cannot be any more), or take
+        its next step. True when it changed."""
+        changed = False
+        while not job.ended:
+            outcome = _outcome(self.runtime.cluster, job)
+            if outcome is None:
+                return changed
+            changed = True
+            if isinstance(outcome, Next):
+                try:
+                    step = outcome.act()
+                except DomainError as e:
+                    job.fail(code_for(e), e.reason)
+                    break
+                if isinstance(step, Wait):  # its timeout: a new one, or (None) the job's own goes on
+                    if step.timeout is None:
+                        job.waits_next(step.until)
+                    else:
+                        job.waits(step.until, step.timeout)
+                    continue
+                outcome = step
+            code, desc, output = outcome
+            if code == jobs.OK:
+                job.succeed(output)
+            else:
+                job.fail(code, desc)
         return True
 
     def watch(self, job: jobs.Job) -> None:
@@ -128,9 +157,10 @@ class JobRunner:
         try:
             job = jobs.job(rt.cluster, job_id)
             # checked after every change; ending the job is a change of its own, made here
-            await rt.wait_until(lambda: job.ended or _outcome(rt.cluster, job) is not None)
-            if self._settle(job):
-                rt.commit()
+            while not job.ended:
+                await rt.wait_until(lambda: job.ended or _outcome(rt.cluster, job) is not None)
+                if self._settle(job):
+                    rt.commit()
         except Unavailable:  # the server stops: the job goes on after the restart
             pass
         except Exception:

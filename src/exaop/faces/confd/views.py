@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from exaop.model import volumes
 from exaop.model.errors import NotFound, UsageError
 from exaop.model.logs import strtime
+from exaop.model.node import CRASHED, OFF
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster
@@ -37,6 +38,11 @@ def node_state(node: Node) -> str:
     if node.online:
         return ONLINE
     return SUSPENDED if node.up else OFFLINE
+
+
+def powered_down(node: Node) -> bool:
+    """Shut down (or crashed): what node_wait_offline waits for (a node shutting down is not yet)."""
+    return node.state in (OFF, CRASHED)
 
 
 def size_text(gib: float) -> str:

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from exaop.engine.runtime import Runtime
-from exaop.faces.asgi import XML, Receive, Scope, Send, TooLarge, headers_of, read_body, respond
+from exaop.faces.asgi import XML, Receive, Scope, Send, body_or_413, headers_of, respond
 from exaop.faces.asgi import client as _client
 from exaop.faces.asgi import text as _text
 from exaop.faces.auth import Authenticator, LoginGuard, LoginRefused
 from exaop.faces.exaoperation import faults
-from exaop.faces.exaoperation.codec import MAX_BODY, BadRequest, dump_fault, dump_result, parse_call
+from exaop.faces.exaoperation.codec import BadRequest, dump_fault, dump_result, parse_call
 from exaop.faces.exaoperation.dispatch import Dispatcher
 from exaop.faces.exaoperation.objects import ROOT
 from exaop.faces.exaoperation.registry import Method
@@ -120,12 +120,7 @@ class XmlRpcApp:
             user = await self.login(scope, authorization, send)
             if user is None:
                 return
-        try:
-            body = await read_body(receive, length_text)
-        except TooLarge:
-            self.stats.refused(413)
-            await _text(send, 413, f"request body over {MAX_BODY} bytes")
-            return
+        body = await body_or_413(receive, length_text, send, self.stats.refused)
         if body is None:
             return
 
