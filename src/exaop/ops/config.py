@@ -205,7 +205,7 @@ def build_options(file: dict[str, Any], flags: dict[str, Any], env: dict[str, st
     merged.update({k: v for k, v in flags.items() if v is not None and v is not False and v != []})
     o.url = str(merged.get("url") or "")
     if not o.url:
-        raise ConfigError("no URL: pass --url, set EXAOP_URL or put url in the config file")
+        raise ConfigError("no EXAoperation URL (or ConfD URL): pass --url, set EXAOP_URL or put url in the config file")
     parts = urlsplit(o.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError("the URL must look like https://license-server/cluster1 (EXAoperation) or "
