@@ -140,7 +140,11 @@ class ControlPlane:
         self.app = XmlRpcApp(self.runtime, self.connections)
         self.confd: ConfdApp | None = None
         if opts.confd_port is not None:
-            self.confd = ConfdApp(self.runtime, self.app, opts.confd_node, port=lambda: self._confd_port)
+            try:
+                self.confd = ConfdApp(self.runtime, self.app, opts.confd_node, port=lambda: self._confd_port)
+            except BaseException:  # an unknown --confd-node: the state dir is free again
+                self.runtime.close()
+                raise
         self._confd_port = 0
         self._confd_server: _Server | None = None
         self.metrics_url = ""

@@ -173,9 +173,8 @@ class JobRunner:
         rt = self.runtime
         changed = False
         for job in jobs.waiting(rt.cluster):
-            if self._settle(job):
-                changed = True
-            else:
+            changed = self._settle(job) or changed
+            if not job.ended:  # still waiting, for what it waited for or for its next step
                 self.watch(job)
         if changed:
             rt.commit()
