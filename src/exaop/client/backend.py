@@ -86,6 +86,24 @@ class Actions:
     halt: str | None  # shut a license server down (EXAoperation ends with it)
 
 
+class OverClient:
+    """What every backend over an :class:`ExaClient` shares: where it calls, how often, cutting calls short."""
+
+    def __init__(self, client: ExaClient) -> None:
+        self.client = client
+
+    @property
+    def base(self) -> str:
+        return self.client.base
+
+    @property
+    def calls(self) -> int:
+        return self.client.calls
+
+    def abort(self) -> None:
+        self.client.abort()
+
+
 class Backend(Protocol):
     """The operations the lifecycle phases need (see the module's docstring)."""
 

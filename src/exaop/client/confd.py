@@ -41,7 +41,7 @@ import re
 import threading
 from typing import Any
 
-from exaop.client.backend import RUNNING, Actions, DbState, StorageView
+from exaop.client.backend import RUNNING, Actions, DbState, OverClient, StorageView
 from exaop.client.client import ExaClient, Moved, ServerFault, Unreachable, Unsupported
 
 #: ConfD's database states -> the phases'
@@ -67,7 +67,7 @@ class JobFailed(ServerFault):
     """A ConfD job ended with a result_code other than 0."""
 
 
-class ConfdBackend:
+class ConfdBackend(OverClient):
     api = "confd"
     interface = "ConfD"
     bulk_node_state = True  # node_state: every node in one job
@@ -75,25 +75,14 @@ class ConfdBackend:
     license_servers = False  # ConfD runs on the database nodes
 
     def __init__(self, client: ExaClient) -> None:
-        self.client = client
+        super().__init__(client)
         self._jobs: list[str] | None = None
         self._started: dict[tuple[str, str], str] = {}  # (job, target) -> the id of the job this run started
         self._lock = threading.Lock()
 
     @property
-    def base(self) -> str:
-        return self.client.base
-
-    @property
-    def calls(self) -> int:
-        return self.client.calls
-
-    @property
     def dialect(self) -> str:
         return "7.1+"
-
-    def abort(self) -> None:
-        self.client.abort()
 
     @property
     def actions(self) -> Actions:

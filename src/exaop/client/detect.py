@@ -1,9 +1,9 @@
 """Which interface a URL leads to: EXAoperation (Exasol up to 7.0) or ConfD (7.1 and later).
 
-ConfD's methods (``system.listMethods``) include ``job_exec``; EXAoperation's do not. An
-EXAoperation URL names its cluster (``/cluster1``); a ConfD URL has no path (or ``/rpc2``).
-The answer is asked when the run first needs the cluster (the reachable phase, which waits
-for the server to answer), not when the tool starts.
+An EXAoperation URL names its cluster (``/cluster1``); a ConfD URL has no path (or
+``/rpc2``). A URL without a path is asked: ConfD's methods (``system.listMethods``) include
+``job_exec``, EXAoperation's do not. It is asked when the run first needs the cluster (the
+reachable phase, which waits for the server to answer), not when the tool starts.
 """
 
 from __future__ import annotations

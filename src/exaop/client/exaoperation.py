@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from exaop.client.backend import RUNNING, Actions, DbState, StorageView
-from exaop.client.client import ExaClient, ServerFault, Unreachable
+from exaop.client.backend import RUNNING, Actions, DbState, OverClient, StorageView
+from exaop.client.client import ServerFault, Unreachable
 
 HALTING = "EXAoperation is halting"  # exaop serve's fault once its license server goes down
 
@@ -18,7 +18,7 @@ ACTIONS = Actions(
 )  # fmt: skip
 
 
-class ExaOperationBackend:
+class ExaOperationBackend(OverClient):
     api = "exaoperation"
     interface = "EXAoperation"
     actions = ACTIONS
@@ -26,23 +26,9 @@ class ExaOperationBackend:
     node_batch = False  # startupNode & co. take one node
     license_servers = True
 
-    def __init__(self, client: ExaClient) -> None:
-        self.client = client
-
-    @property
-    def base(self) -> str:
-        return self.client.base
-
-    @property
-    def calls(self) -> int:
-        return self.client.calls
-
     @property
     def dialect(self) -> str:
         return self.client.dialect
-
-    def abort(self) -> None:
-        self.client.abort()
 
     def _call(self, path: str, method: str, *args: Any, timeout: float | None = None) -> Any:
         return self.client.call(path, method, *args, timeout=timeout)
@@ -72,14 +58,16 @@ class ExaOperationBackend:
     def node_statuses(self, nodes: list[str]) -> dict[str, str]:
         return {n: self.node_status(n) for n in nodes}
 
+    # EXAoperation's node actions take one node each (the phases send one per node at once)
+
     def power_on(self, nodes: list[str]) -> Any:
-        return [self._call("", "startupNode", n) for n in nodes][-1]
+        return _last([self._call("", "startupNode", n) for n in nodes])
 
     def shutdown(self, nodes: list[str]) -> Any:
-        return [self._call("", "shutdownNode", n) for n in nodes][-1]
+        return _last([self._call("", "shutdownNode", n) for n in nodes])
 
     def power_off(self, nodes: list[str]) -> Any:
-        return [self._call(f"/{n}", "poweroffNode") for n in nodes][-1]
+        return _last([self._call(f"/{n}", "poweroffNode") for n in nodes])
 
     # -- storage -----------------------------------------------------------------------------
 
@@ -170,3 +158,7 @@ class ExaOperationBackend:
                 raise
             return False
         return True
+
+
+def _last(answers: list[Any]) -> Any:
+    return answers[-1] if answers else None

@@ -95,7 +95,8 @@ def add_cluster_parser(sub: Any) -> None:
         a.add_argument("--url", help="EXAoperation URL, e.g. https://license-server/cluster1, or ConfD's, e.g. "
                        "https://node:20003 (env EXAOP_URL)")  # fmt: skip
         a.add_argument("--api", choices=("exaoperation", "confd"),
-                       help="the interface at the URL (default: found out: ConfD lists job_exec)")  # fmt: skip
+                       help="the interface at the URL (default: EXAoperation for a URL with a path like "
+                       "/cluster1, else asked: ConfD lists job_exec)")  # fmt: skip
         a.add_argument("--user", help="EXAoperation user (env EXAOP_USER); password from EXAOP_PASSWORD, "
                        "~/.netrc or a prompt")  # fmt: skip
         a.add_argument("--config", metavar="FILE",

@@ -57,18 +57,16 @@ def client_for(opts: Options, timeout: float | None = None, default_path: str = 
 
 def connect(opts: Options, timeout: float | None = None) -> Backend:
     """The backend for ``opts``: ConfD's or EXAoperation's as ``opts.api`` says; without it,
-    found out from what the server at the URL answers (when the run first asks it)."""
+    EXAoperation's for a URL with a path (``/cluster1``), else found out from what the server
+    answers when the run first asks it (ConfD lists ``job_exec``)."""
     if opts.api == "confd":
         return ConfdBackend(client_for(opts, timeout, default_path=""))
-    if opts.api == "exaoperation":
+    if opts.api == "exaoperation" or not looks_like_confd(opts.url):  # a path names EXAoperation's cluster
         return ExaOperationBackend(client_for(opts, timeout))
     probe = client_for(opts, timeout, default_path="")
 
-    def make(api: str) -> Backend:
-        if api == "confd":
-            return ConfdBackend(probe)
-        # a URL without a path is EXAoperation's cluster1
-        return ExaOperationBackend(client_for(opts, timeout) if looks_like_confd(probe.base) else probe)
+    def make(api: str) -> Backend:  # an EXAoperation URL without a path means its cluster1
+        return ConfdBackend(probe) if api == "confd" else ExaOperationBackend(client_for(opts, timeout))
 
     return AutoBackend(probe, make)  # type: ignore[return-value]  # a Backend once resolved
 
