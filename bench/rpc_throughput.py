@@ -396,7 +396,8 @@ def measure(args: argparse.Namespace) -> int:
             if name.startswith("exaop"):
                 state = str(tmpdir / "state")
                 argv = [*pin, sys.executable, "-m", "exaop.cli", "serve", "--http", "--host", HOST, "--port",
-                        str(port), "--state-dir", state, "--admin-password", password, "--speed", "0"]  # fmt: skip
+                        str(port), "--state-dir", state, "--admin-password", password, "--speed", "0",
+                        "--no-confd"]  # fmt: skip
                 ready = r"exaop listening on \S+"
             else:
                 kind = {"ceiling": "ceiling", "stdlib-1.1": "stdlib11", "stdlib-1.0": "stdlib10"}[name]
@@ -442,7 +443,7 @@ def log_point(args: argparse.Namespace, tmpdir: Path, pin: list[str], me: str) -
     port = free_port()
     argv = [*pin, sys.executable, "-m", "exaop.cli", "serve", "--http", "--host", HOST, "--port", str(port),
             "--state-dir", str(tmpdir / "state-logs"), "--admin-password", password, "--speed", "0",
-            "--profile", str(profile)]  # fmt: skip
+            "--profile", str(profile), "--no-confd"]  # fmt: skip
     quiet = wait_quiet(args.wait_quiet, [f"cpu{args.server_cpu}", f"cpu{args.wrk_cpu}"])
     print(f"  large log: {LOG_NODES} nodes; before start, {quiet}", flush=True)
     proc = Proc(argv, tmpdir / "logs.stderr")

@@ -51,8 +51,10 @@ class ServerProcess:
             "--state-dir", str(self.state_dir), "--speed", str(self.speed),
             *(["--admin-password", self.admin_password] if self.admin_password is not None else []),
             *(["--http"] if self.http else []),
-            # a ConfD face on a free port (20003 may be taken), unless the test chooses
-            *([] if any(a.startswith(("--confd-port", "--no-confd")) for a in self.extra) else ["--confd-port", "0"]),
+            # a ConfD face on a free port (20003 may be taken), unless the test chooses; none with --http
+            # (the ConfD face is HTTPS only: it would make the state dir's TLS files)
+            *([] if any(a.startswith(("--confd-port", "--no-confd")) for a in self.extra)
+              else ["--no-confd"] if self.http else ["--confd-port", "0"]),
             *self.extra,
         ]  # fmt: skip
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

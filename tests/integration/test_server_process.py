@@ -170,7 +170,7 @@ def test_restart_after_kill9_during_database_start(server_factory) -> None:  # t
 
 def serve_cmd(state_dir: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "exaop.cli", "serve", "--host", "127.0.0.1", "--port", "0",
-            "--state-dir", str(state_dir), "--speed", "0", *args]  # fmt: skip
+            "--state-dir", str(state_dir), "--speed", "0", "--confd-port", "0", *args]  # fmt: skip
 
 
 def run_serve(state_dir: Path, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -740,7 +740,7 @@ def test_a_busy_port_is_said_plainly_and_leaves_no_new_state_dir(server: ServerP
     fresh = tmp_path / "fresh-state"
     r = subprocess.run(
         [sys.executable, "-m", "exaop.cli", "serve", "--port", str(server.port), "--state-dir", str(fresh),
-         "--admin-password", ADMIN_PASSWORD],
+         "--admin-password", ADMIN_PASSWORD, "--confd-port", "0"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert r.returncode == 2 and f"cannot listen on 127.0.0.1:{server.port}" in r.stderr

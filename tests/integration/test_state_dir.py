@@ -66,7 +66,7 @@ def test_an_existing_loose_state_dir_is_tightened(tmp_path: Path) -> None:
 def serve(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """An `exaop serve` expected to refuse at once."""
     cmd = [sys.executable, "-m", "exaop.cli", "serve", "--host", "127.0.0.1", "--port", "0",
-           "--state-dir", str(state), "--speed", "0", *args]  # fmt: skip
+           "--state-dir", str(state), "--speed", "0", "--confd-port", "0", *args]  # fmt: skip
     return subprocess.run(cmd, capture_output=True, text=True, timeout=30)
 
 

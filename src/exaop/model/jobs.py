@@ -28,9 +28,8 @@ SECRET_WORDS = ("pass", "secret", "key")  # parameters whose values are never ke
 SHOWN_SECRET = "********"
 
 # result codes of a job that ran (a call that is not understood is refused before any job exists)
-OK, FAILED, NOT_FOUND, TIMEOUT, INTERRUPTED = 0, 1, 2, 3, 4
-RESULT_NAMES = {OK: "OK", FAILED: "JobError", NOT_FOUND: "NotFound", TIMEOUT: "Timeout",
-                INTERRUPTED: "Interrupted"}  # fmt: skip
+OK, FAILED, NOT_FOUND, TIMEOUT = 0, 1, 2, 3
+RESULT_NAMES = {OK: "OK", FAILED: "JobError", NOT_FOUND: "NotFound", TIMEOUT: "Timeout"}
 
 
 def kept_params(params: dict[str, Any]) -> dict[str, Any]:
