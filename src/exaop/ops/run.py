@@ -177,7 +177,9 @@ class Run:
         """Wait until EXAoperation answers (its license server booting, EXAoperation
         restarting or moving), up to the phase's deadline; then its dialect is known."""
         if isinstance(self.backend, AutoBackend):
-            self.backend = self.retrying(self.backend.resolve)
+            auto = self.backend
+            self.backend = self.retrying(auto.resolve)
+            self._calls0 -= auto.calls - self.backend.calls  # the calls that asked count as the run's
         self.retrying(self.backend.ping)
 
     def parallel(self, items: Iterable[T], fn: Callable[[T], Any]) -> list[tuple[T, Any, BaseException | None]]:
