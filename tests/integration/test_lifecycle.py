@@ -293,8 +293,13 @@ def test_server_killed_mid_start_the_tool_reconnects_and_finishes(server, when: 
         summary = start_cluster(backend(c, face), options(server, face), sim_clock(server), on_event)
         assert away.restarted()
     assert summary.ok, summary.error
-    # sent once, not again after the restart
-    assert c.called(WORDS[face]["start_db"]) == ([f"/db_{DB}"] if face == EXA else [""])
+    # sent once, not again after the restart; a send that met the dead server's connection (a worker
+    # thread's kept-alive one) got no answer, and only then is it sent again: the database started once
+    sent = c.called(WORDS[face]["start_db"])
+    unanswered = [e for e in events if e.kind == "warning" and "no answer to" in e.message]
+    assert sent == ([f"/db_{DB}"] if face == EXA else [""]) or (len(sent) == 2 and unanswered), (sent, events)
+    entries = server.proxy("/cluster1/logservice1").logEntries()[2]
+    assert sum(f"Database {DB} is starting" in e["message"] for e in entries) == 1
     assert snapshot(server)["db"] == ("running", "None", "Yes")
     assert [e.phase for e in events if e.kind == "phase_end"] == ["reachable", "nodes", "storage", "databases",
                                                                   "plugins"]  # fmt: skip
