@@ -16,6 +16,7 @@ demo: $(STAMP)
 	@echo "exaop is in $(BIN): '. $(BIN)/activate' puts it on your PATH (see the README's Quick start)"
 
 test: $(STAMP)
+	tools/system-packages
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/pytest
 

@@ -5,8 +5,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.serverproc import ServerProcess
+
+# Hypothesis judges by wall time, which on a shared CI machine (two cores, other jobs) says more
+# about the neighbours than about our strategies: no deadline, no "too slow" health check.
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci")
 
 
 @pytest.fixture

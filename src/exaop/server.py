@@ -221,7 +221,7 @@ class ControlPlane:
                 sock = server.servers[0].sockets[0].getsockname()
                 host = self.opts.host if ":" not in self.opts.host else f"[{self.opts.host}]"
                 self.url = f"{'http' if self.opts.http else 'https'}://{host}:{sock[1]}/{self.runtime.cluster.name}"
-                self.runtime.commit()  # arm the timer on this loop
+                self.runtime.start_on(loop)  # the timer, power outcomes and the BMCs' read-back on this loop
                 if self.confd is not None:
                     self.confd.started()
                 if self.opts.metrics_port:

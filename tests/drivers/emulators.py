@@ -171,7 +171,7 @@ def ipmi_sim_path() -> str:
     """``ipmi_sim``, or a failed test saying how to get it (never a silent skip)."""
     path = shutil.which("ipmi_sim")
     if path is None:
-        pytest.fail("ipmi_sim (OpenIPMI) is not installed: `apt-get install openipmi` (.ci/run installs it)")
+        pytest.fail("ipmi_sim (OpenIPMI) is not installed: `apt-get install openipmi` (make test does)")
     return path
 
 

@@ -8,6 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from exaop.engine.drivers.settings import SettingsError
+from exaop.engine.power import check_profile_table
 from exaop.model.base import check_name
 from exaop.model.errors import UsageError
 from exaop.model.logs import PRIORITIES
@@ -71,7 +73,7 @@ def _array(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 TABLES = ("cluster", "durations", "hardware", "license_servers", "nodes", "volumes", "databases", "logservices",
-          "plugins", "logs")  # fmt: skip
+          "plugins", "logs", "drivers")  # fmt: skip
 LOG_LIMITS = {"keep_entries": (100, 1_000_000), "keep_days": (1, 3650)}  # [logs] key -> allowed range
 
 
@@ -145,6 +147,12 @@ def parse_profile(raw: dict[str, Any]) -> Profile:
     _check_objects(cluster, hardware, [n["name"] for n in license_servers], volumes, databases,
                    _array(raw, "logservices"), _array(raw, "plugins"))  # fmt: skip
     logs = _log_retention(_table(raw, "logs"), _defaults(raw, "logs"))
+    drivers = _table(raw, "drivers")
+    for group, table in drivers.items():
+        try:
+            check_profile_table(group, table)
+        except SettingsError as e:
+            raise ProfileError(str(e)) from None
     return Profile(
         raw=raw,
         name=str(cluster.get("name", "cluster1")),
@@ -162,6 +170,7 @@ def parse_profile(raw: dict[str, Any]) -> Profile:
         logservices=_array(raw, "logservices"),
         plugins=_array(raw, "plugins"),
         logs=logs,
+        drivers={str(k): dict(v) for k, v in drivers.items()},
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from exaop.engine.clock import Clock
 from exaop.engine.drivers import PowerDriver, SimulatedDriver
+from exaop.engine.power import PowerWiring
 from exaop.engine.profile import Profile, default_profile, parse_profile
 from exaop.engine.secrets import FernetBox
 from exaop.engine.syslog import SyslogSender
@@ -57,10 +58,14 @@ class Runtime:
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for: object = _UNARMED  # the deadline the timer was last set for
         self.halted = False
+        self._closed = False
         self._profile_saved = store is not None and store.initialized
         self.stopping = ""  # why the server stops; calls no longer wait for states then
         self.syslog = SyslogSender()  # new log entries to the log services' remote syslog servers
         forward_logs(cluster, self.syslog)
+        # nodes in server-management groups: their group's driver; outcomes come back through apply()
+        self.power = PowerWiring(cluster, self.apply)
+        cluster.ports = self.power
 
     # -- opening a state dir ---------------------------------------------------------------
 
@@ -175,6 +180,28 @@ class Runtime:
             if self.on_halt:
                 self.on_halt(c.halt_reason)
 
+    def start_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The server's loop runs: arm the timer on it, let power outcomes come back to it, and
+        ask every real machine's BMC for its power (in the background: the answers repair the
+        nodes as they come, a slow BMC delays nobody)."""
+        self.power.attach(loop)
+        self.commit()
+        asked = self.cluster.read_back_power()
+        if asked:
+            log.info("reading the power of %d node(s) back from their BMCs", len(asked))
+        self.commit()
+
+    def apply(self, fn: Callable[[], None]) -> None:
+        """On the loop: a power outcome (or a driver's log line) changes the model, then it is saved."""
+        if self._closed:  # the server has stopped: the power is read back on its next start
+            return
+        try:
+            self.sync()
+            fn()
+            self.commit()
+        except Exception:  # a bug here must not kill the loop; the state is re-read on the next start
+            log.exception("applying a power outcome failed")
+
     def advance_clock(self, seconds: float) -> float:
         self.clock.advance(seconds)
         self._armed_for = _UNARMED  # the real delay to the next deadline changed
@@ -192,6 +219,8 @@ class Runtime:
             self.store.save([], [], [], {"sim_now": self.cluster.now})
 
     def close(self) -> None:
+        self._closed = True
+        self.power.close()
         self.syslog.close()
         if self._timer:
             self._timer.cancel()

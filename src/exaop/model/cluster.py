@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from exaop.model import jobs, node_config, volumes
@@ -18,7 +18,7 @@ from exaop.model.errors import NotFound, UsageError
 from exaop.model.logs import LogBook, LogService, new_logservice
 from exaop.model.node import Node
 from exaop.model.plugins import Plugin
-from exaop.model.power import PowerPort
+from exaop.model.power import DriverError, PowerPort, PowerPorts
 from exaop.model.profile import Profile
 from exaop.model.secrets import SecretBox
 from exaop.model.settings import Settings
@@ -88,6 +88,10 @@ class Cluster:
         self.timeline = Timeline()
         self.logbook = LogBook(profile.logs)
         self.drivers = drivers
+        #: the engine's ports for nodes in server-management groups (None: every node is simulated)
+        self.ports: PowerPorts | None = None
+        #: moves on whenever what decides a node's port changes (a group, a node's group or card address)
+        self.power_epoch = 0
         self.nodes: dict[str, Node] = {}
         self.storage = Storage(self)
         self.volumes: dict[str, Volume] = {}
@@ -187,8 +191,12 @@ class Cluster:
 
     def touch(self, obj: Entity) -> None:
         self._dirty[(obj.kind, obj.key)] = obj
+        if obj.kind == "srvmgmt_group":
+            self.power_epoch += 1
 
     def forget(self, obj: Entity) -> None:
+        if obj.kind in ("srvmgmt_group", "node"):
+            self.power_epoch += 1
         self._dirty.pop((obj.kind, obj.key), None)
         self._deleted.add((obj.kind, obj.key))
 
@@ -265,6 +273,14 @@ class Cluster:
         raise NotFound(f"Object db_{name} not found")
 
     def driver(self, node: Node) -> PowerPort:
+        """The port that powers ``node``: its server-management group's driver, else its own (simulated)."""
+        if self.ports is not None and node.values.get("ipmi_group"):
+            try:
+                port = self.ports.port_for(node.name)
+            except DriverError as e:
+                raise UsageError(f"{node.name}: no power driver for its server management group: {e}") from e
+            if port is not None:
+                return port
         try:
             return self.drivers[node.driver]
         except KeyError:
@@ -394,7 +410,7 @@ class Cluster:
             ls.set_deadline(None)
             ls.changed()
         drv = self.driver(ls)
-        if drv.power_state(ls.name) != "on":  # it runs EXAoperation: its machine is on
+        if not drv.asynchronous and drv.power_state(ls.name) != "on":  # it runs EXAoperation: its machine is on
             drv.machine_changed(ls.name, True)
         self.log("EXAoperation", ls.name, "Notice", f"EXAoperation started on {ls.name}")
         self.settings.exaoperation_started()
@@ -402,19 +418,38 @@ class Cluster:
     def reconcile_power(self) -> list[str]:
         """On a start (after :meth:`boot_license_server`): make every node's state agree with
         the power its driver reports. Returns one sentence per repair, each also a Warning in
-        the log; the node running EXAoperation is up by definition and left alone."""
+        the log; the node running EXAoperation is up by definition and left alone. Nodes of real
+        machines are left to :meth:`read_back_power` (their BMCs answer in their own time)."""
         repaired = []
-        for node in self.nodes.values():
-            if node.name == self.master.node:
+        for node, port, _why in self._ports():
+            if port is not None and port.asynchronous:
                 continue
-            try:
-                power = self.driver(node).power_state(node.name)
-            except UsageError:  # its driver is not configured: nothing can tell
-                power = "unknown"
+            power = port.power_state(node.name) if port is not None else "unknown"  # no driver: nothing can tell
             sentence = node.reconcile_power(power)
             if sentence:
                 repaired.append(sentence)
         return repaired
+
+    def _ports(self) -> Iterator[tuple[Node, PowerPort | None, str]]:
+        """Every node but the one running EXAoperation, with its port (None, and why, when it has none)."""
+        for node in list(self.nodes.values()):
+            if node.name == self.master.node:
+                continue
+            try:
+                yield node, self.driver(node), ""
+            except UsageError as e:
+                yield node, None, str(e)
+
+    def read_back_power(self) -> list[str]:
+        """On a start, once outcomes can come back: ask every real machine's BMC for its power, in
+        the background; each answer repairs its node (:meth:`Node.power_read_back`). Returns the
+        nodes asked."""
+        asked = []
+        for node, port, _why in self._ports():  # a node without a port: reconcile_power said so
+            if port is not None and port.asynchronous:
+                port.read(node.name, node.power_read_back)
+                asked.append(node.name)
+        return asked
 
     def restart_exaoperation(self, node_name: Any) -> None:
         target = self.master.node if node_name in ("", None) else self.node(node_name).name

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from exaop.model import node_config
 from exaop.model.base import Entity
 from exaop.model.disks import disk_states
 from exaop.model.errors import UsageError
-from exaop.model.power import DriverError, PowerState
+from exaop.model.power import DriverError, PowerAction, PowerPort, PowerReport, PowerState
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster
@@ -21,6 +22,7 @@ OFF, BOOTING, RUNNING, SHUTTING_DOWN, CRASHED = (
     "crashed",
 )
 POWER_OFF_RETRY = 30.0  # simulated seconds between attempts to power off a node that refused
+POWER_READ_AGE = 60.0  # real seconds: a real machine's power shown is read again (in the background) once this old
 SUSPENDED = "Suspended"  # the status of a running node whose cluster services are stopped
 #: what a boot does besides booting (from the node's boot flags), in words and its extra time
 BOOT_MODES = {
@@ -52,6 +54,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "shutdown_finished": (frozenset({SHUTTING_DOWN}), OFF),
     "poweroff": (frozenset({BOOTING, RUNNING, SHUTTING_DOWN, CRASHED}), OFF),
     "crash": (frozenset({BOOTING, RUNNING, SHUTTING_DOWN}), CRASHED),
+    # real machines: the BMC was asked to cut the power / reset; the node waits for it to show
+    "power_cut": (frozenset({BOOTING, RUNNING, SHUTTING_DOWN, CRASHED}), SHUTTING_DOWN),
+    "reset": (frozenset({BOOTING, RUNNING, SHUTTING_DOWN, CRASHED}), BOOTING),
+    # real machines: powered on, but the readiness probe gave up
+    "not_ready": (frozenset({BOOTING}), CRASHED),
 }
 #: the states of a node whose machine has power; the others (off, crashed) have none
 POWERED = frozenset({BOOTING, RUNNING, SHUTTING_DOWN})
@@ -89,6 +96,13 @@ class Node(Entity):
         self.id_led = False
         self.disabled = False  # ConfD's node_suspend(disable=True): it stays suspended across boots
         self.boot_modes: list[str] = []  # what the boot under way does besides booting (BOOT_MODES)
+        # real machines: what the BMC reported last ('' never read), when (cluster time), the last failure
+        self.bmc_power = ""
+        self.bmc_power_at: float | None = None
+        self.power_error = ""
+        self._token = 0  # the request (or probe) whose outcome counts; older ones are ignored
+        self._reading = False  # a background read of the power is under way
+        self._read_at = 0.0  # when (time.monotonic) the BMC last answered about the power
 
     @property
     def key(self) -> str:
@@ -130,6 +144,9 @@ class Node(Entity):
             "id_led": self.id_led,
             "boot_modes": self.boot_modes,
             "disabled": self.disabled,
+            "bmc_power": self.bmc_power,
+            "bmc_power_at": self.bmc_power_at,
+            "power_error": self.shown_power_error,
         }
 
     @classmethod
@@ -148,6 +165,9 @@ class Node(Entity):
             "boot_modes",
             "values",
             "disabled",
+            "bmc_power",
+            "bmc_power_at",
+            "power_error",
         ):
             setattr(node, f, rec.get(f, getattr(node, f)))
         node.hardware = rec.get("hardware", {})
@@ -188,11 +208,17 @@ class Node(Entity):
             self._transition("startup")  # raises the refusal
         if not self.license_server and not self.cluster.pxe_available():
             raise UsageError(f"{self.name} boots over PXE from a license server, and no license server is running")
-        self._power(True)
-        self._begin_boot()
+        if self.cluster.driver(self).simulated:
+            self._power(True)
+            self._begin_boot()
+        else:
+            self._begin_boot(power="on")
 
-    def _begin_boot(self) -> None:
-        self._transition("startup")
+    def _begin_boot(self, event: str = "startup", power: PowerAction | None = None) -> None:
+        """The node boots. Simulated: for the profile's boot duration. A real machine: ``power``
+        is asked of its BMC first (none: it is on already), then the readiness probe decides."""
+        port = self.cluster.driver(self)
+        self._transition(event)
         self.boot_started = self.cluster.now
         config = self.config()
         modes = [mode for flag, (mode, _) in FLAG_MODES.items() if config[flag]]
@@ -201,7 +227,13 @@ class Node(Entity):
         self.boot_modes = modes
         extra = f" ({', '.join(BOOT_MODES[m][0] for m in self.boot_modes)})" if self.boot_modes else ""
         self.cluster.log("EXAoperation", self.name, "Notice", f"Node {self.name} is booting{extra}")
-        self._schedule_boot()
+        if port.simulated:
+            self._schedule_boot()
+        elif power is not None:
+            self.set_deadline(None)  # the BMC's answer moves it on
+            self._request(port, power)
+        else:
+            self._await_ready(port)
 
     def _schedule_boot(self) -> None:
         if self.boot_hang:
@@ -236,7 +268,12 @@ class Node(Entity):
         verb = "rebooting" if reboot else "shutting down"
         self.cluster.log("EXAoperation", self.name, "Notice", f"Node {self.name} is {verb}")
         self.cluster.node_leaving(self)
-        self.set_deadline(self.cluster.duration("node_shutdown"))
+        port = self.cluster.driver(self)
+        if port.simulated:
+            self.set_deadline(self.cluster.duration("node_shutdown"))
+        else:  # graceful, then forced off after the driver's shutdown_deadline
+            self.set_deadline(None)
+            self._request(port, "shutdown")
 
     def poweroff(self) -> None:
         allowed, _ = TRANSITIONS["poweroff"]
@@ -244,6 +281,17 @@ class Node(Entity):
             self.cluster.check_node_may_stop(self)
         if self.state not in allowed:
             self._transition("poweroff")
+        port = self.cluster.driver(self)
+        if not port.simulated:
+            was = self.state
+            self._transition("power_cut")
+            self.set_deadline(None)
+            self.reboot = False
+            self.cluster.log("EXAoperation", self.name, "Warning", f"Node {self.name} is being powered off hard")
+            if was in (RUNNING, SHUTTING_DOWN):
+                self.cluster.node_lost(self, "was powered off")
+            self._request(port, "off")
+            return
         self._cut_power(f"Node {self.name} powered off hard", "was powered off")
 
     def _cut_power(self, message: str, how: str) -> None:
@@ -271,20 +319,7 @@ class Node(Entity):
 
     def on_deadline(self) -> None:
         if self.state == BOOTING:
-            self._transition("boot_finished")
-            self._finish_boot_modes()
-            self.last_boot_seconds = self.cluster.now - (self.boot_started or self.cluster.now)
-            self.cluster.log(
-                "EXAoperation",
-                self.name,
-                "Notice",
-                f"Boot process finished after {round(self.last_boot_seconds)} seconds",
-            )
-            if self.disabled:  # it boots, but does not join the cluster until it is enabled
-                self.services_stopped = True
-                self.cluster.log("EXAoperation", self.name, "Notice", f"{self.name} is disabled: it stays suspended")
-                return
-            self.cluster.node_arrived(self)
+            self._boot_finished()
         elif self.state == SHUTTING_DOWN:
             try:
                 self.cluster.driver(self).power_off(self.name)
@@ -295,21 +330,155 @@ class Node(Entity):
                 )
                 self.set_deadline(POWER_OFF_RETRY)
                 return
-            self._transition("shutdown_finished")
-            self.cluster.log("EXAoperation", self.name, "Notice", f"Node {self.name} is powered off")
-            if self.reboot:
-                self.reboot = False
-                if not self.license_server and not self.cluster.pxe_available():
-                    self.cluster.log(
-                        "EXAoperation", self.name, "Error",
-                        f"{self.name} cannot boot again: it boots over PXE and no license server is running",
-                    )  # fmt: skip
-                    return
-                try:
+            self._shutdown_finished(f"Node {self.name} is powered off")
+
+    def _boot_finished(self) -> None:
+        self._transition("boot_finished")
+        self._finish_boot_modes()
+        self.last_boot_seconds = self.cluster.now - (self.boot_started or self.cluster.now)
+        self.cluster.log(
+            "EXAoperation",
+            self.name,
+            "Notice",
+            f"Boot process finished after {round(self.last_boot_seconds)} seconds",
+        )
+        if self.disabled:  # it boots, but does not join the cluster until it is enabled
+            self.services_stopped = True
+            self.cluster.log("EXAoperation", self.name, "Notice", f"{self.name} is disabled: it stays suspended")
+            return
+        self.cluster.node_arrived(self)
+
+    def _shutdown_finished(self, sentence: str) -> None:
+        self._transition("shutdown_finished")
+        self.cluster.log("EXAoperation", self.name, "Notice", sentence)
+        if self.reboot:
+            self.reboot = False
+            if not self.license_server and not self.cluster.pxe_available():
+                self.cluster.log(
+                    "EXAoperation", self.name, "Error",
+                    f"{self.name} cannot boot again: it boots over PXE and no license server is running",
+                )  # fmt: skip
+                return
+            try:
+                if self.cluster.driver(self).simulated:
                     self._power(True)
                     self._begin_boot()
-                except UsageError:
-                    pass  # logged by _power
+                else:
+                    self._begin_boot(power="on")
+            except UsageError as e:
+                self.cluster.log("EXAoperation", self.name, "Error", f"{self.name} cannot boot again: {e}")
+
+    # -- real machines: requests to the BMC and what comes back --------------------------------
+
+    def _request(self, port: PowerPort, action: PowerAction) -> None:
+        """Ask the BMC for ``action``; its outcome (later, on the model's thread) moves the node on."""
+        self._token += 1
+        token = self._token
+        port.request(self.name, action, lambda report: self._power_done(token, report))
+
+    def _saw_power(self, report: PowerReport) -> None:
+        if report.power != "unknown" or not self.bmc_power:
+            self.bmc_power = report.power
+        self.bmc_power_at = self.cluster.now
+        self._read_at = time.monotonic()
+        self.changed()
+
+    def _power_done(self, token: int, r: PowerReport) -> None:
+        if token != self._token:
+            return  # a newer request (or a reconnect after a restart) took over
+        self._saw_power(r)
+        c, n = self.cluster, self.name
+        if r.ok:
+            self.power_error = ""
+        else:
+            self.power_error = r.message
+        if r.what in ("on", "reset"):
+            if self.state != BOOTING:
+                return
+            if r.ok or r.power == "on":
+                self._await_ready(c.driver(self))
+                return
+            self._transition("poweroff")
+            self.set_deadline(None)
+            self.boot_modes = []
+            c.log("EXAoperation", n, "Error", f"Node {n} did not power on: {r.message}; the BMC reports "
+                  f"{r.power}: it is {self.status.lower()}")  # fmt: skip
+            return
+        if self.state != SHUTTING_DOWN:
+            return
+        if r.ok or r.power == "off":
+            how = "forced off after its graceful shutdown did not finish" if r.forced else "powered off"
+            self._shutdown_finished(f"Node {n} is {how}")
+            return
+        c.log("EXAoperation", n, "Error", f"Node {n} did not power off: {r.message}; the BMC reports {r.power}: "
+              "it stays shutting down (poweroffNode tries again)")  # fmt: skip
+
+    def _await_ready(self, port: PowerPort) -> None:
+        """Powered on: Running once the readiness probe passes (none: after the profile's boot duration)."""
+        self._token += 1
+        token = self._token
+        if port.probe(self.name, lambda report: self._ready_done(token, report)):
+            self.set_deadline(None)
+        else:
+            self._schedule_boot()
+
+    def _ready_done(self, token: int, r: PowerReport) -> None:
+        if token != self._token or self.state != BOOTING:
+            return
+        if r.ok:
+            self.power_error = ""
+            self.cluster.log("EXAoperation", self.name, "Notice", r.message)
+            self._boot_finished()
+            return
+        self.power_error = r.message
+        self._transition("not_ready")
+        self.set_deadline(None)
+        self.cluster.log("EXAoperation", self.name, "Error",
+                         f"Node {self.name} is powered on but not ready: {r.message}")  # fmt: skip
+
+    def power_read_back(self, r: PowerReport) -> None:
+        """After a start of the control plane: the BMC's answer repairs the node and resumes what it was doing."""
+        self._reading = False
+        self._saw_power(r)
+        if not r.ok:
+            self.power_unreadable(r.message)
+            return
+        self.reconcile_power(r.power)
+        if self._token:  # a request went out since: it decides
+            return
+        port = self.cluster.driver(self)
+        if self.state == BOOTING and self.deadline is None and not self.boot_hang:
+            self._await_ready(port)  # the probe (or the boot) under way was lost with the old process
+        elif self.state == SHUTTING_DOWN and self.deadline is None:
+            self._request(port, "shutdown")
+
+    def power_unreadable(self, reason: str) -> None:
+        self.power_error = reason
+        self.changed()
+        sentence = f"{self.name}: its power cannot be read: {reason}; it stays {self.status.lower()}"
+        self.cluster.log("EXAoperation", self.name, "Warning", sentence)
+
+    def _read_done(self, r: PowerReport) -> None:
+        self._reading = False
+        self._saw_power(r)
+
+    @property
+    def power(self) -> str:
+        """The machine's power as last known: the simulated machine's, or what the BMC reported."""
+        try:
+            port = self.cluster.driver(self)
+        except UsageError:
+            return "unknown"
+        if not port.asynchronous:
+            return port.power_state(self.name)
+        stale = time.monotonic() - self._read_at > POWER_READ_AGE
+        if stale and not self._reading and not self._token_busy():
+            self._reading = True
+            port.read(self.name, self._read_done)
+        return self.bmc_power or "unknown"
+
+    def _token_busy(self) -> bool:
+        return self.state in (BOOTING, SHUTTING_DOWN) and self.deadline is None
 
     def reconcile_power(self, power: PowerState) -> str:
         """Make the state agree with the power the driver reports; say what was repaired ('' if nothing).
@@ -357,6 +526,14 @@ class Node(Entity):
             self.cluster.check_node_may_stop(self)
         if not self.license_server and not self.cluster.pxe_available():
             raise UsageError(f"{self.name} boots over PXE from a license server, and no license server is running")
+        if not self.cluster.driver(self).simulated:
+            was = self.state
+            self.reboot = False
+            self.cluster.log("EXAoperation", self.name, "Warning", f"Node {self.name} reset")
+            if was in (RUNNING, SHUTTING_DOWN):
+                self.cluster.node_lost(self, "was reset")
+            self._begin_boot("reset", power="reset")
+            return
         self._cut_power(f"Node {self.name} reset", "was reset")
         self._power(True)
         self._begin_boot()
@@ -450,7 +627,7 @@ class Node(Entity):
     def sensors(self) -> list[dict[str, str]]:
         """What the node's management card reports: power, ID LED, temperatures, fans, power supplies.
         Readings exist while the machine has power; without it they are 'na'."""
-        on = self.cluster.driver(self).power_state(self.name) == "on"
+        on = self.power == "on"
         hw = self.cluster.hardware_of(self)
 
         def row(name: str, value: Any, unit: str = "") -> dict[str, str]:
@@ -501,13 +678,34 @@ class Node(Entity):
 
         return {
             "status": self.status,
-            "power": self.cluster.driver(self).power_state(self.name),
+            "power": self.power,
+            "power_read": strtime(self.bmc_power_at) if self.bmc_power_at is not None else "",
+            "power_error": self.shown_power_error,
             "since": strtime(self.since),
             "license_server": self.license_server,
             "mode": self.mode,
         }
 
+    @property
+    def driver_name(self) -> str:
+        """The driver that powers the node ('unknown' when its group's cannot be made: see power_error)."""
+        try:
+            return self.cluster.driver(self).name
+        except UsageError:
+            return "unknown"
+
+    @property
+    def shown_power_error(self) -> str:
+        """The last failure of a power request, or why the node has no driver."""
+        try:
+            self.cluster.driver(self)
+        except UsageError as e:
+            return str(e)
+        return self.power_error
+
     def info(self) -> dict[str, Any]:
+        from exaop.model.logs import strtime
+
         hw = self.cluster.hardware_of(self)
         return {
             "name": self.name,
@@ -515,7 +713,10 @@ class Node(Entity):
             "status": self.status,
             "license_server": self.license_server,
             "private_ip": self.ip,
-            "power_driver": self.driver,
+            "power_driver": self.driver_name,
+            "power": self.power,
+            "power_read": strtime(self.bmc_power_at) if self.bmc_power_at is not None else "",
+            "power_error": self.shown_power_error,
             "vendor": hw["vendor"],
             "product": hw["product"],
             "cpu": hw["cpu"],

@@ -193,6 +193,8 @@ def edit(node: Node, values: Any) -> list[str]:
     node.values.update({k: merged[k] for k in changed})
     node.changed()
     c = node.cluster
+    if {"ipmi_group", "ip_addr_ipmi"} & set(changed):
+        c.power_epoch += 1  # the node's port (or its card's address) is another now
     c.log("EXAoperation", node.name, "Notice", f"node {node.name}: changed {', '.join(changed)}")
     layout = [k for k in changed if k in ("devices", "diskenc", "diskraid", "raidredundancy", "use_4kib")]
     if layout:
@@ -235,6 +237,7 @@ def _add(cluster: Cluster, name: str, config: dict[str, Any], how: str) -> Node:
     node.installed = False
     cluster.nodes[name] = node
     cluster.touch(node)
+    cluster.power_epoch += 1
     cluster.log("EXAoperation", name, "Notice", f"node {name} {how}: powered off, installed at its first boot")
     return node
 

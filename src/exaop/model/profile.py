@@ -48,3 +48,5 @@ class Profile:
     logservices: list[dict[str, Any]] = field(default_factory=list)
     plugins: list[dict[str, Any]] = field(default_factory=list)
     logs: LogRetention = field(default_factory=LogRetention)
+    #: per server-management group (by description or object name): its power driver's settings
+    drivers: dict[str, dict[str, Any]] = field(default_factory=dict)

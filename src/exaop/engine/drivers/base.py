@@ -237,12 +237,7 @@ class PowerDriver(PowerPort):
         try:
             before = self.power_state(node)
             want: PowerState = "off" if action in ("shutdown", "off") else "on"
-            if action == "reset":
-                self.power_off(node, hard=True)
-            if action in ("on", "reset"):
-                self.power_on(node)
-            else:
-                self.power_off(node, hard=action == "off")
+            self.perform(node, action)
             outcome: Outcome = "already" if before == want and action != "reset" else "done"
             job._future.set_result(
                 PowerResult(

@@ -23,7 +23,9 @@ BOOT_FLAG_HELP = "It takes effect at the node's next boot (which then takes long
 
 
 @m("getNodeState", "read", "This node's state as a dictionary; 'status' is 'Running' once it is up, 'Suspended' "
-   "while its cluster services are stopped; 'mode' is 'Active' or what its next boot does.",
+   "while its cluster services are stopped; 'mode' is 'Active' or what its next boot does; 'power' is the "
+   "machine's power as its management card reported it last, 'power_read' when, 'power_error' the last failure "
+   "of a power request.",
    returns="struct")  # fmt: skip
 def get_node_state(ctx: Context, n: Node) -> dict[str, Any]:
     return n.state_dict()
