@@ -7,6 +7,11 @@ path, and the number of XML-RPC calls made, for
 - the tool (``exaop.ops``) on a manual-clock server (``exaop serve --speed 0``) with
   ``SimulationClock``: its sleeps move the server's clock, so RPC time costs no simulated
   time and the ratio measures the procedure itself;
+- the tool driving the same server's ConfD face (``ConfdBackend``: jobs instead of
+  EXAoperation's calls, no log feed, no plugins), on the manual clock as well; its stop is
+  done when ConfD's ``node_state`` reads every node ``offline`` (the node has left the
+  cluster; ConfD does not show its machine's power going off), so its stop ratio can be
+  below 1;
 - the tool on a running clock (``--speed SPEED``, ``ScaledClock``), like for like with
 - the seed article's snippets, run as a procedure (startup steps 1-5, with the article's
   advice between steps 2 and 3: follow logservice1 until every node logged 'Boot process
@@ -71,6 +76,9 @@ from tests.integration import seed_snippets as seed  # noqa: E402
 from tests.serverproc import ADMIN_PASSWORD, TLS, ServerProcess  # noqa: E402
 
 from exaop.client import ExaClient  # noqa: E402
+from exaop.client.backend import Backend  # noqa: E402
+from exaop.client.confd import ConfdBackend  # noqa: E402
+from exaop.client.exaoperation import ExaOperationBackend  # noqa: E402
 from exaop.ops.clock import ScaledClock, SimulationClock, ToolClock  # noqa: E402
 from exaop.ops.config import Options, PluginStep  # noqa: E402
 from exaop.ops.run import Summary  # noqa: E402
@@ -286,8 +294,8 @@ class CountingClient(ExaClient):
         self.by_method: Counter[str] = Counter()
 
     def call(self, path: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            self.by_method[method] += 1
+        with self._lock:  # a ConfD job by its name
+            self.by_method[str(args[0]) if method in ("job_exec", "job_start") and args else method] += 1
         return super().call(path, method, *args, **kwargs)
 
 
@@ -321,17 +329,22 @@ def new_server(work: Path, label: str, nodes: int, dbs: int, speed: float) -> Se
     return ServerProcess(state, speed=speed, extra=["--profile", str(profile)]).start(timeout=60)
 
 
-def run_tool(work: Path, nodes: int, dbs: int, speed: float) -> Result:
-    """speed 0: manual clock with SimulationClock; else --speed with ScaledClock."""
-    label = f"tool-{'sim' if speed == 0 else f'x{speed:g}'}-{nodes}-{dbs}"
+def run_tool(work: Path, nodes: int, dbs: int, speed: float, confd: bool = False) -> Result:
+    """speed 0: manual clock with SimulationClock; else --speed with ScaledClock. ``confd``:
+    through the server's ConfD face."""
+    label = f"tool-{'confd-' if confd else ''}{'sim' if speed == 0 else f'x{speed:g}'}-{nodes}-{dbs}"
     res = Result()
     w0 = time.monotonic()
     srv = new_server(work, label, nodes, dbs, speed)
     try:
         ca = str(srv.state_dir / "tls" / "ca.pem")
-        opts = Options(url=srv.url, user="admin", password=ADMIN_PASSWORD, ca_file=ca)
-        opts.plugins = [PluginStep(PLUGIN, restart_on=[LICENSE_SERVER])]  # the article's step 5
-        client = CountingClient(srv.url, "admin", ADMIN_PASSWORD, ca_file=ca, timeout=120)
+        url = srv.confd_url if confd else srv.url
+        opts = Options(url=url, user="admin", password=ADMIN_PASSWORD, ca_file=ca, api="confd" if confd else None)
+        if not confd:  # ConfD has no plugins
+            opts.plugins = [PluginStep(PLUGIN, restart_on=[LICENSE_SERVER])]  # the article's step 5
+        client = CountingClient(url, "admin", ADMIN_PASSWORD, ca_file=ca, timeout=120,
+                                default_path="" if confd else "/cluster1")  # fmt: skip
+        backend: Backend = ConfdBackend(client) if confd else ExaOperationBackend(client)
         clock: ToolClock
         if speed == 0:
             clock = SimulationClock(ExaClient(srv.url, "admin", ADMIN_PASSWORD, ca_file=ca))
@@ -340,7 +353,7 @@ def run_tool(work: Path, nodes: int, dbs: int, speed: float) -> Result:
         summaries: list[Summary] = []
         for procedure in (start_cluster, stop_cluster):
             before = Counter(client.by_method)
-            summary = procedure(client, opts, clock)
+            summary = procedure(backend, opts, clock)
             if not summary.ok:
                 raise RuntimeError(f"{summary.procedure} failed: {summary.error}")
             summaries.append(summary)
@@ -356,7 +369,8 @@ def run_tool(work: Path, nodes: int, dbs: int, speed: float) -> Result:
         res.stop_seconds = sum(p.clock_seconds for p in stop.phases if p.name != "license_servers")
         res.start_calls, res.stop_calls = start.calls, stop.calls
         res.phases = " ".join(f"{p.name} {p.clock_seconds:.1f}" for p in (*start.phases, *stop.phases))
-        srv.wait_exit(30)
+        if not confd:  # EXAoperation ended with its license server; ConfD leaves it on
+            srv.wait_exit(30)
     finally:
         srv.stop()
     res.drawn = drawn_after_halt(srv.state_dir)
@@ -476,6 +490,7 @@ class Case:
     nodes: int
     dbs: int
     sim: Result | None = None
+    confd: Result | None = None
     scaled: Result | None = None
     seed: Result | None = None
     errors: list[str] = field(default_factory=list)
@@ -502,16 +517,18 @@ def verdict(tool: tuple[float, int] | None, seed: tuple[float, int] | None) -> s
 
 def table(cases: list[Case], which: str, speed: float) -> str:
     x = f"x{speed:g}"
-    head = ["nodes", "dbs", "critical path", "tool ratio", "tool calls", f"tool@{x} ratio", f"tool@{x} calls",
-            f"seed@{x} ratio", "seed calls", "calls tool/seed", "verdict"]  # fmt: skip
+    head = ["nodes", "dbs", "critical path", "tool ratio", "tool calls", "confd ratio", "confd calls",
+            f"tool@{x} ratio", f"tool@{x} calls", f"seed@{x} ratio", "seed calls", "calls tool/seed",
+            "verdict"]  # fmt: skip
     rows = [head]
     for c in cases:
         tool, scaled, sd = figures(c.sim, which), figures(c.scaled, which), figures(c.seed, which)
+        confd = figures(c.confd, which)
         cp = "-"
         if c.sim is not None and c.sim.drawn is not None:
             cp = f"{c.sim.drawn.start if which == 'start' else c.sim.drawn.stop:.1f}s"
         cells = [str(c.nodes), str(c.dbs), cp]
-        for f in (tool, scaled, sd):
+        for f in (tool, confd, scaled, sd):
             cells += ["-", "-"] if f is None else [f"{f[0]:.3f}", str(f[1])]
         cells.append(f"{tool[1] / sd[1]:.3f}" if tool and sd and sd[1] else "-")
         cells.append(verdict(tool, sd))
@@ -585,6 +602,7 @@ def main() -> int:
                     help=f"clock speed for the seed and the scaled tool (default {DEFAULT_SPEED:g})")  # fmt: skip
     ap.add_argument("--no-seed", action="store_true", help="leave the seed's snippets out")
     ap.add_argument("--no-scaled", action="store_true", help="leave the tool on the running clock out")
+    ap.add_argument("--no-confd", action="store_true", help="leave the tool on the ConfD face out")
     ap.add_argument("--sizes", help="e.g. 4x1,100x10 (nodes x databases)")
     ap.add_argument("--seed-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--base", help=argparse.SUPPRESS)
@@ -604,6 +622,8 @@ def main() -> int:
             case = Case(nodes, dbs)
             cases.append(case)
             runs = [("sim", "tool, manual clock", partial(run_tool, work, nodes, dbs, 0))]
+            if not args.no_confd:
+                runs.append(("confd", "tool on ConfD, manual clock", partial(run_tool, work, nodes, dbs, 0, True)))
             if nodes <= SCALED_TOOL_MAX_NODES and not args.no_scaled:
                 runs.append(("scaled", f"tool, x{args.speed:g}", partial(run_tool, work, nodes, dbs, args.speed)))
             if not args.no_seed:
@@ -622,6 +642,7 @@ def main() -> int:
     x = f"x{args.speed:g}"
     print()
     print(f"exaop lifecycle bench: {os.cpu_count()} cores, {time.monotonic() - t0:.0f}s wall")
+    print("confd: the tool through the same server's ConfD face, manual clock (its critical path: its own run's)")
     print(f"tool: manual clock (--speed 0, SimulationClock: RPC time costs no simulated time); "
           f"tool@{x} and seed: exaop serve --speed {args.speed:g} (ScaledClock for the tool)")  # fmt: skip
     print("ratio = simulated duration / critical path of the same run (durations drawn with jitter, read from "

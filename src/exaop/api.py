@@ -10,10 +10,15 @@ Example (the README's, which a test runs)::
     raise SystemExit(summary.exit_code)
 
 A run ends with a ``done`` event and a :class:`Summary` whatever ended it: its
-``exit_code`` is the CLI's (130 after Ctrl-C, which the procedure catches).
+``exit_code`` is the CLI's (130 after Ctrl-C, which the procedure catches). ``connect``
+gives the backend of the interface at the URL (EXAoperation's or ConfD's; ``Options.api``
+chooses); the procedures also take a backend made directly, or an :class:`ExaClient`.
 """
 
 from exaop.client import AuthError, CannotConnect, ExaClient, NotAllowed, RetryPolicy, ServerFault, Unreachable
+from exaop.client.backend import Backend
+from exaop.client.confd import ConfdBackend
+from exaop.client.exaoperation import ExaOperationBackend
 from exaop.ops.clock import RealClock, ScaledClock, SimulationClock
 from exaop.ops.config import Options, PluginStep, build_options, load_file
 from exaop.ops.errors import (
@@ -35,8 +40,9 @@ from exaop.ops.status import ClusterStatus, cluster_status
 from exaop.ops.stop import stop_cluster
 
 __all__ = [
-    "EXIT_CODES", "KINDS", "SCHEMA", "AuthError", "AuthFailed", "CannotConnect", "ClusterStatus", "ConfigError",
-    "Event", "ExaClient", "Failed", "Interrupted", "NoAnswer", "NotAllowed", "OpsError", "Options", "PluginStep",
+    "EXIT_CODES", "KINDS", "SCHEMA", "AuthError", "AuthFailed", "Backend", "CannotConnect", "ClusterStatus",
+    "ConfdBackend", "ConfigError", "Event", "ExaClient", "ExaOperationBackend", "Failed", "Interrupted", "NoAnswer",
+    "NotAllowed", "OpsError", "Options", "PluginStep",
     "RealClock", "Refused", "RetryPolicy", "ScaledClock", "ServerFault", "SimulationClock", "Summary", "Unreachable",
     "WaitTimeout", "build_options", "cluster_status", "connect", "load_file", "read_logs", "start_cluster",
     "stop_cluster",

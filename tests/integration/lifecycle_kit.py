@@ -19,37 +19,59 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exaop import Event, ExaClient, Options, SimulationClock, Summary, start_cluster, stop_cluster
+from exaop.client.backend import Backend
+from exaop.client.confd import ConfdBackend
+from exaop.client.exaoperation import ExaOperationBackend
 from tests.serverproc import ADMIN_PASSWORD, ServerProcess
 
 NODES = ["n0011", "n0012", "n0013", "n0014"]
 DB = "exa_db1"
+EXA, CONFD = "exaoperation", "confd"
+FACES = (EXA, CONFD)  # the faces of one `exaop serve` the tool can drive
+#: what each face calls the actions (tests look for them in events and call logs)
+WORDS = {
+    EXA: {"power_on": "startupNode", "start_db": "startDatabase", "stop_db": "stopDatabase",
+          "force_stop_db": "forceShutdownDatabase", "shutdown": "shutdownNode"},
+    CONFD: {"power_on": "infra_instances_start", "start_db": "db_start", "stop_db": "db_stop",
+            "force_stop_db": "db_stop force", "shutdown": "infra_instances_stop"},
+}  # fmt: skip
 
 
 def ca_file(srv: ServerProcess) -> str:
     return str(srv.state_dir / "tls" / "ca.pem")
 
 
-def options(srv: ServerProcess, **kw: Any) -> Options:
-    return Options(url=srv.url, user="admin", password=ADMIN_PASSWORD, ca_file=ca_file(srv), **kw)
+def face_url(srv: ServerProcess, face: str = EXA) -> str:
+    return srv.confd_url if face == CONFD else srv.url
+
+
+def options(srv: ServerProcess, face: str = EXA, **kw: Any) -> Options:
+    return Options(url=face_url(srv, face), user="admin", password=ADMIN_PASSWORD, ca_file=ca_file(srv), **kw)
 
 
 class RecordingClient(ExaClient):
-    """An ExaClient that remembers every (path, method) it called."""
+    """An ExaClient that remembers every (path, method) it called; a ConfD job as (path, job name)."""
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.log: list[tuple[str, str]] = []
 
     def call(self, path: str, method: str, *args: Any, **kw: Any) -> Any:
-        self.log.append((path, method))
+        job = method in ("job_exec", "job_start") and args
+        self.log.append((path, str(args[0]) if job else method))
         return super().call(path, method, *args, **kw)
 
     def called(self, method: str) -> list[str]:
         return [p for p, m in self.log if m == method]
 
 
-def client(srv: ServerProcess, password: str = ADMIN_PASSWORD) -> RecordingClient:
-    return RecordingClient(srv.url, "admin", password, ca_file=ca_file(srv))
+def client(srv: ServerProcess, password: str = ADMIN_PASSWORD, face: str = EXA) -> RecordingClient:
+    return RecordingClient(face_url(srv, face), "admin", password, ca_file=ca_file(srv),
+                           default_path="" if face == CONFD else "/cluster1")  # fmt: skip
+
+
+def backend(c: ExaClient, face: str = EXA) -> Backend:
+    return ConfdBackend(c) if face == CONFD else ExaOperationBackend(c)
 
 
 def sim_clock(srv: ServerProcess) -> SimulationClock:
@@ -66,22 +88,23 @@ class Outcome:
         return [e for e in self.events if e.kind == kind and (phase is None or e.phase == phase)]
 
 
-def run_api(procedure: Any, srv: ServerProcess, opts: Options | None = None, **kw: Any) -> Outcome:
-    """start_cluster / stop_cluster through the Python API on the server's simulated clock."""
-    c = client(srv)
+def run_api(procedure: Any, srv: ServerProcess, opts: Options | None = None, face: str = EXA, **kw: Any) -> Outcome:
+    """start_cluster / stop_cluster through the Python API on the server's simulated clock,
+    against the face ``face`` of the server."""
+    c = client(srv, face=face)
     events: list[Event] = []
-    summary = procedure(c, opts or options(srv, **kw), sim_clock(srv), events.append)
+    summary = procedure(backend(c, face), opts or options(srv, face, **kw), sim_clock(srv), events.append)
     return Outcome(summary, events, c)
 
 
-def start(srv: ServerProcess, **kw: Any) -> Outcome:
-    out = run_api(start_cluster, srv, **kw)
+def start(srv: ServerProcess, face: str = EXA, **kw: Any) -> Outcome:
+    out = run_api(start_cluster, srv, face=face, **kw)
     assert out.summary.ok, out.summary.error
     return out
 
 
-def stop(srv: ServerProcess, **kw: Any) -> Outcome:
-    return run_api(stop_cluster, srv, **kw)
+def stop(srv: ServerProcess, face: str = EXA, **kw: Any) -> Outcome:
+    return run_api(stop_cluster, srv, face=face, **kw)
 
 
 # -- the CLI -----------------------------------------------------------------------------------
@@ -102,14 +125,21 @@ class CliResult:
 
 
 def _command(
-    srv: ServerProcess | None, args: tuple[str, ...], password: str, simulated: bool, env: dict[str, str] | None
+    srv: ServerProcess | None,
+    args: tuple[str, ...],
+    password: str,
+    simulated: bool,
+    env: dict[str, str] | None,
+    face: str = EXA,
 ) -> tuple[list[str], dict[str, str]]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("EXAOP_")}
     extra: list[str] = []
     if srv is not None:
-        full_env.update(EXAOP_URL=srv.url, EXAOP_USER="admin", EXAOP_PASSWORD=password)
+        full_env.update(EXAOP_URL=face_url(srv, face), EXAOP_USER="admin", EXAOP_PASSWORD=password)
         waits = args and args[0] in ("start", "stop")  # the commands that wait on a clock
-        extra = ["--ca-file", ca_file(srv)] + (["--simulated-clock"] if simulated and waits else [])
+        # with ConfD, the simulation controls are the same server's EXAoperation's
+        clock = ["--simulated-clock"] + ([srv.url] if face == CONFD else [])
+        extra = ["--ca-file", ca_file(srv)] + (clock if simulated and waits else [])
     full_env.update(env or {})
     full_env.update(COLUMNS="200", PYTHONUNBUFFERED="1")
     return [sys.executable, "-m", "exaop.cli", "cluster", *args, *extra], full_env
@@ -122,10 +152,11 @@ def cli(
     simulated: bool = True,
     env: dict[str, str] | None = None,
     timeout: float = 120,
+    face: str = EXA,
 ) -> CliResult:
-    """`exaop cluster ARGS` as a subprocess; against ``srv`` (URL and credentials in the
-    environment, its certificate as --ca-file, its manual clock as --simulated-clock)."""
-    cmd, full_env = _command(srv, args, password, simulated, env)
+    """`exaop cluster ARGS` as a subprocess; against ``srv``'s ``face`` (URL and credentials in
+    the environment, its certificate as --ca-file, its manual clock as --simulated-clock)."""
+    cmd, full_env = _command(srv, args, password, simulated, env, face)
     done = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout)
     return CliResult(done.returncode, done.stdout, done.stderr)
 
@@ -238,6 +269,8 @@ class Restarter:
 
     def _restart(self) -> None:
         time.sleep(self.delay)  # the tool meets a dead server for a while
+        if self.srv.confd_port and not any(a.startswith(("--confd-port", "--no-confd")) for a in self.srv.extra):
+            self.srv.extra += ["--confd-port", str(self.srv.confd_port)]  # the ConfD face on its port again
         self.srv.start(port=self.srv.port)
 
     def restarted(self, timeout: float = 30) -> bool:

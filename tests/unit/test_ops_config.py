@@ -154,3 +154,29 @@ def test_toml_file(tmp_path: Path) -> None:
     toml.write_text("url = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_file(toml)
+
+
+# -- which interface: --api, api = ..., a startstop.cfg for ConfD -----------------------------------
+
+
+def test_api_is_found_out_unless_given(tmp_path: Path) -> None:
+    assert build_options({"url": URL}, {}, env={}).api is None  # found out when the run reaches the server
+    assert build_options({"url": URL, "api": "ConfD"}, {}, env={}).api == "confd"
+    assert build_options({"url": URL, "api": "confd"}, {"api": "exaoperation"}, env={}).api == "exaoperation"
+    with pytest.raises(ConfigError) as e:
+        build_options({"url": URL, "api": "xmlrpc"}, {}, env={})
+    assert "api must be one of exaoperation, confd" in str(e.value)
+    toml = tmp_path / "exaop.toml"
+    toml.write_text('url = "https://node11:20003"\napi = "confd"\n')
+    assert build_options(load_file(toml), {}, env={}).api == "confd"
+    cfg = tmp_path / "startstop.cfg"
+    cfg.write_text("[startstop]\nusername = admin\nhostname = node11:20003\napi = confd\n")
+    o = build_options(load_file(cfg), {}, env={})
+    assert (o.url, o.api) == ("https://node11:20003", "confd")  # ConfD's URL has no path
+
+
+def test_a_url_without_a_path_is_confd_s_way() -> None:
+    from exaop.client.detect import looks_like_confd
+
+    assert looks_like_confd("https://node11:20003") and looks_like_confd("https://node11/rpc2/")
+    assert not looks_like_confd("https://ls/cluster1")

@@ -4,12 +4,12 @@ pages, and a node's message only says whom to ask; getNodeState decides."""
 from __future__ import annotations
 
 from collections import Counter
-from types import SimpleNamespace
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from exaop.client.exaoperation import ExaOperationBackend
 from exaop.ops import observe
 from exaop.ops.observe import SWEEP_WHEN_SILENT, LogFeed, News, NodeWatcher
 
@@ -56,17 +56,30 @@ class FakeClock:
         return self.t
 
 
+class FakeClient:
+    """EXAoperation's calls, answered by the fake cluster."""
+
+    def __init__(self, cluster: FakeCluster) -> None:
+        self.cluster = cluster
+
+    def has(self, method: str) -> bool:
+        return True
+
+    def call(self, path: str, method: str, *args: Any, timeout: float | None = None) -> Any:
+        return self.cluster.read(path, method, *args)
+
+
 class FakeRun:
     """What LogFeed, News and NodeWatcher need of a Run."""
 
     def __init__(self, cluster: FakeCluster) -> None:
         self.cluster = cluster
         self.clock = FakeClock()
-        self.client = SimpleNamespace(has=lambda method: True)
+        self.backend = ExaOperationBackend(FakeClient(cluster))  # type: ignore[arg-type]
         self.log_feed: LogFeed | None = None
 
-    def read(self, path: str, method: str, *args: Any) -> Any:
-        return self.cluster.read(path, method, *args)
+    def read(self, look: Any, *args: Any) -> Any:
+        return look(*args)
 
     def parallel(self, items: Any, fn: Any) -> list[tuple[Any, Any, BaseException | None]]:
         return [(i, fn(i), None) for i in items]

@@ -48,6 +48,19 @@ class CannotConnect(ClientError):
     scheme is not what the server speaks, or its host name does not resolve."""
 
 
+class Unsupported(ClientError):
+    """The interface has nothing for what was asked (ConfD has no plugins, no log service...)."""
+
+
+class Moved(ClientError):
+    """HTTP 301/302/307/308: the server sends the client elsewhere (a ConfD node that is not
+    the master names the master)."""
+
+    def __init__(self, base: str, location: str) -> None:
+        super().__init__(f"{base}: moved to {location}")
+        self.location = location
+
+
 class ServerFault(ClientError):
     """EXAoperation answered with a fault; ``code`` and ``text`` are the server's."""
 
@@ -172,10 +185,13 @@ class ExaClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        default_path: str = "/cluster1",
     ) -> None:
+        """``default_path``: the path when the URL has none (EXAoperation's cluster; ConfD: '')."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an EXAoperation URL: {self._safe(url)!r} (expected https://host/cluster1)")
+            raise ValueError(f"not an EXAoperation or ConfD URL: {self._safe(url)!r} (expected https://host/cluster1 "
+                             "or https://host:20003)")  # fmt: skip
         if parts.username and user is None:
             user = parts.username
         if parts.password and password is None:
@@ -183,7 +199,7 @@ class ExaClient:
         netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
         if parts.port:
             netloc += f":{parts.port}"
-        path = parts.path.rstrip("/") or "/cluster1"
+        path = parts.path.rstrip("/") or default_path
         self.base = urlunsplit((parts.scheme, netloc, path, "", ""))  # no credentials
         self.https = parts.scheme == "https"
         self.user = user
@@ -202,6 +218,7 @@ class ExaClient:
         self._lock = threading.Lock()
         self.calls = 0
         self._methods: list[str] | None = None
+        self._generation = 0  # moves with the base URL (a redirect): cached proxies are for the old one
 
     @staticmethod
     def _safe(url: str) -> str:
@@ -210,8 +227,8 @@ class ExaClient:
         return urlunsplit((p.scheme, host + (f":{p.port}" if p.port else ""), p.path, "", ""))
 
     def _proxy(self, path: str, timeout: float) -> xmlrpc.client.ServerProxy:
-        cache: dict[tuple[str, float], xmlrpc.client.ServerProxy] = self._local.__dict__.setdefault("proxies", {})
-        key = (path, timeout)
+        cache: dict[tuple[str, float, int], xmlrpc.client.ServerProxy] = self._local.__dict__.setdefault("proxies", {})
+        key = (path, timeout, self._generation)
         proxy = cache.get(key)
         if proxy is None:
             transport = _Transport(self.https, self._auth, timeout, self._ctx, self._opened)
@@ -221,7 +238,7 @@ class ExaClient:
 
     def _drop(self, path: str, timeout: float) -> None:
         cache = self._local.__dict__.get("proxies", {})
-        proxy = cache.pop((path, timeout), None)
+        proxy = cache.pop((path, timeout, self._generation), None)
         if proxy is not None:
             proxy("close")()
 
@@ -278,12 +295,19 @@ class ExaClient:
         retried with backoff until then; without it they raise :class:`Unreachable` at once.
         """
         timeout = timeout or self.timeout
+        return self._retrying(method, path, lambda: getattr(self._proxy(path, timeout), method)(*args), retry_until,
+                              timeout)  # fmt: skip
+
+    def _retrying(
+        self, method: str, path: str, send: Callable[[], Any], retry_until: float | None, timeout: float
+    ) -> Any:
+        """``send()``, its failures sorted out as :meth:`call` says."""
         delay = self.retry.first
         while True:
             with self._lock:
                 self.calls += 1
             try:
-                return getattr(self._proxy(path, timeout), method)(*args)
+                return send()
             except xmlrpc.client.Fault as f:
                 raise ServerFault(method, f.faultCode, f.faultString) from None
             except xmlrpc.client.ProtocolError as e:
@@ -300,6 +324,9 @@ class ExaClient:
                         f"{self.base}: logins from this address are refused for {wait} s after too many failed "
                         "logins; check the user and password, then try again"
                     ) from None
+                location = dict(e.headers or {}).get("location") or dict(e.headers or {}).get("Location")
+                if e.errcode in (301, 302, 307, 308) and location:
+                    raise Moved(self.base, location) from None
                 if e.errcode not in _RETRYABLE_STATUS:
                     raise ServerFault(method, e.errcode, f"HTTP {e.errcode} {e.errmsg}") from None
                 problem = f"HTTP {e.errcode} {e.errmsg}"
@@ -316,6 +343,42 @@ class ExaClient:
                 raise Unreachable(f"{self.base}{path}: {method} got no answer ({problem})")
             self._sleep(delay)
             delay = min(self.retry.cap, delay * self.retry.factor)
+
+    def move_to(self, location: str) -> None:
+        """Send later calls to ``location`` (a redirect's), keeping the credentials and TLS settings."""
+        parts = urlsplit(location)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise Unreachable(f"{self.base}: redirected to {self._safe(location)!r}, which is not a URL to follow")
+        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        netloc += f":{parts.port}" if parts.port else ""
+        self.base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        self.https = parts.scheme == "https"
+        self._host, self._port = parts.hostname, parts.port or (443 if self.https else 80)
+        with self._lock:
+            self._generation += 1
+
+    def fetch(self, path: str, retry_until: float | None = None) -> str:
+        """``GET`` a plain-text resource below the base URL (ConfD's ``/master``), with the same
+        credentials, TLS settings and error handling as a call."""
+
+        def get() -> str:
+            conn: http.client.HTTPConnection
+            if self.https:
+                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout, context=self._ctx)
+            else:
+                conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+            try:
+                conn.request("GET", urlsplit(self.base).path + path, headers={"Authorization": self._auth or ""})
+                resp = conn.getresponse()
+                body = resp.read().decode("utf-8", "replace")
+                headers = dict(resp.getheaders())
+            finally:
+                conn.close()
+            if resp.status >= 300:
+                raise xmlrpc.client.ProtocolError(self.base + path, resp.status, resp.reason, headers)
+            return body
+
+        return str(self._retrying(f"GET {path}", "", get, retry_until, self.timeout))
 
     # -- dialect ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.live import Live
 
 from exaop.client import ClientError
+from exaop.client.detect import looks_like_confd
 from exaop.ops.clock import RealClock, ScaledClock, SimulationClock, ToolClock
 from exaop.ops.config import Options, PluginStep, build_options, load_file, parse_duration, resolve_password
 from exaop.ops.errors import (
@@ -46,7 +48,7 @@ from exaop.ops.report import (
     status_view,
     stdout_gone,
 )
-from exaop.ops.run import connect
+from exaop.ops.run import client_for, connect
 from exaop.ops.start import start_cluster
 from exaop.ops.status import ClusterStatus, cluster_status
 from exaop.ops.stop import stop_cluster
@@ -90,7 +92,11 @@ def add_cluster_parser(sub: Any) -> None:
     for name, (text, description) in COMMANDS.items():
         a = csub.add_parser(name, help=text, description=textwrap.fill(description, 88), epilog=EXIT_HELP,
                             formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-        a.add_argument("--url", help="EXAoperation URL, e.g. https://license-server/cluster1 (env EXAOP_URL)")
+        a.add_argument("--url", help="EXAoperation URL, e.g. https://license-server/cluster1, or ConfD's, e.g. "
+                       "https://node:20003 (env EXAOP_URL)")  # fmt: skip
+        a.add_argument("--api", choices=("exaoperation", "confd"),
+                       help="the interface at the URL (default: EXAoperation for a URL with a path like "
+                       "/cluster1, else asked: ConfD lists job_exec)")  # fmt: skip
         a.add_argument("--user", help="EXAoperation user (env EXAOP_USER); password from EXAOP_PASSWORD, "
                        "~/.netrc or a prompt")  # fmt: skip
         a.add_argument("--config", metavar="FILE",
@@ -118,9 +124,10 @@ def add_cluster_parser(sub: Any) -> None:
                            help="a wait reports at least this often when nothing changes (default 30s)")  # fmt: skip
             a.add_argument("--clock-speed", type=float, metavar="N",
                            help="EXAoperation is `exaop serve --speed N`: count waits in its time")  # fmt: skip
-            a.add_argument("--simulated-clock", action="store_true",
-                           help="EXAoperation is `exaop serve --speed 0`: waiting moves its clock "
-                           "(needs the Master role)")  # fmt: skip
+            a.add_argument("--simulated-clock", nargs="?", const="", metavar="URL",
+                           help="the cluster is `exaop serve --speed 0`: waiting moves its clock (needs the "
+                           "Master role); with ConfD, URL is the same server's EXAoperation (its simulation "
+                           "controls)")  # fmt: skip
         if name == "stop":
             a.add_argument("--force", action="store_true", default=None,
                            help="stop busy databases and power off booting nodes anyway")  # fmt: skip
@@ -143,6 +150,7 @@ def add_cluster_parser(sub: Any) -> None:
 def _options(args: argparse.Namespace) -> Options:
     flags: dict[str, Any] = {
         "url": args.url,
+        "api": args.api,
         "user": args.user,
         "ca_file": args.ca_file,
         "insecure": args.insecure,
@@ -162,8 +170,12 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def make_clock(args: argparse.Namespace, opts: Options) -> ToolClock:
-    if getattr(args, "simulated_clock", False):
-        return SimulationClock(connect(opts))
+    simulated = getattr(args, "simulated_clock", None)
+    if simulated is not None:
+        if not simulated and (opts.api == "confd" or (opts.api is None and looks_like_confd(opts.url))):
+            raise ConfigError("--simulated-clock: with ConfD, name the same server's EXAoperation URL (its "
+                              "simulation controls), e.g. --simulated-clock https://host:8443/cluster1")  # fmt: skip
+        return SimulationClock(client_for(replace(opts, url=simulated) if simulated else opts))
     if getattr(args, "clock_speed", None):
         return ScaledClock(args.clock_speed)
     return RealClock()

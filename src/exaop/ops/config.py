@@ -10,6 +10,7 @@ Config files: TOML (``exaop.toml``) or the public Exasol scripts' ``startstop.cf
     exaOperationTimeout = 600
     caFile = /etc/exaop/ca.pem     # ours: the CA that signed EXAoperation's certificate
     insecure = no                  # ours: yes skips the certificate check
+    api = confd                    # ours: the cluster is managed through ConfD (hostname: host:20003)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from exaop.client.detect import APIS
 from exaop.ops.errors import ConfigError
 
 DEFAULT_TIMEOUTS: dict[str, float] = {
@@ -61,6 +63,7 @@ class PluginStep:
 @dataclass
 class Options:
     url: str = ""
+    api: str | None = None  # 'exaoperation' or 'confd'; None: found out from the URL
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     insecure: bool = False
@@ -125,6 +128,7 @@ TOML_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "timeout": (_DURATION_TYPES, "a duration"), "timeouts": ((dict,), "a table of durations"),
     "call_timeout": (_DURATION_TYPES, "a duration"), "heartbeat": (_DURATION_TYPES, "a duration"),
     "parallel": ((int,), "a whole number"), "plugins": ((list,), "a list of [[plugins]] tables"),
+    "api": (_TEXT, "exaoperation or confd"),
 }  # fmt: skip
 
 
@@ -153,8 +157,11 @@ def _load_startstop(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} has no [startstop] section")
     sec = parser["startstop"]
     out: dict[str, Any] = {}
+    if sec.get("api"):
+        out["api"] = sec["api"]
     if sec.get("hostname"):
-        out["url"] = f"https://{sec['hostname']}/cluster1"
+        confd = str(sec.get("api", "")).strip().lower() == "confd"  # ConfD: no path; EXAoperation: the cluster's
+        out["url"] = f"https://{sec['hostname']}" + ("" if confd else "/cluster1")
     if sec.get("username"):
         out["user"] = sec["username"]
     if sec.get("password"):
@@ -198,10 +205,16 @@ def build_options(file: dict[str, Any], flags: dict[str, Any], env: dict[str, st
     merged.update({k: v for k, v in flags.items() if v is not None and v is not False and v != []})
     o.url = str(merged.get("url") or "")
     if not o.url:
-        raise ConfigError("no EXAoperation URL: pass --url, set EXAOP_URL or put url in the config file")
+        raise ConfigError("no EXAoperation URL (or ConfD URL): pass --url, set EXAOP_URL or put url in the config file")
     parts = urlsplit(o.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError("the URL must look like https://license-server/cluster1")
+        raise ConfigError("the URL must look like https://license-server/cluster1 (EXAoperation) or "
+                          "https://node:20003 (ConfD)")  # fmt: skip
+    if merged.get("api") is not None:
+        api = str(merged["api"]).strip().lower()
+        if api not in APIS:
+            raise ConfigError(f"api must be one of {', '.join(APIS)}, not {merged['api']!r}")
+        o.api = api
     o.user = merged.get("user") or parts.username
     o.password = merged.get("password") or parts.password
     if parts.username or parts.password:  # used, but not kept where a repr or a message would show them

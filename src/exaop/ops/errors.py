@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from exaop.client import AuthError, CannotConnect, ClientError, ServerFault
+from exaop.client import AuthError, CannotConnect, ClientError, Moved, ServerFault, Unsupported
 
 
 class OpsError(Exception):
@@ -95,8 +95,10 @@ def as_ops_error(e: ClientError, phase: str = "") -> OpsError:
     where = f"{phase}: " if phase else ""
     if isinstance(e, AuthError):
         return AuthFailed(f"{where}{e}")
-    if isinstance(e, CannotConnect):
+    if isinstance(e, CannotConnect | Unsupported):
         return ConfigError(f"{where}{e}")
+    if isinstance(e, Moved):  # a redirect the backend does not follow (EXAoperation's)
+        return Failed(f"{where}{e}")
     if isinstance(e, ServerFault):
         if e.forbidden:
             return AuthFailed(f"{where}{e.method} was refused: {e.text}; the user needs a role that allows it "

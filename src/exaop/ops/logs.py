@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from exaop.client import ClientError, ExaClient
+from exaop.client.backend import Backend
 from exaop.ops.clock import ToolClock
 from exaop.ops.config import Options, parse_duration
 from exaop.ops.errors import ConfigError, as_ops_error
@@ -58,7 +59,7 @@ def entry_time(text: Any) -> datetime | None:
 
 
 def read_logs(
-    client: ExaClient,
+    backend: Backend | ExaClient,
     opts: Options,
     out: Callable[[dict[str, Any]], None],
     service: str | None = None,
@@ -74,12 +75,15 @@ def read_logs(
     interrupted. Returns how many messages were handed out."""
     worst = PRIORITIES.index(parse_priority(priority)) if priority else len(PRIORITIES) - 1
     start = parse_since(since) if since else None
-    run = Run("logs", client, opts, clock, on_event)
+    run = Run("logs", backend, opts, clock, on_event)
     try:
-        names = [str(s.get("name") if isinstance(s, dict) else s) for s in run.read("", "getAllLogServices")]
+        run.await_answer("logs")
+        names = run.read(run.backend.log_services)
         if service is None:
             if not names:
-                raise ConfigError("the cluster has no log service")
+                raise ConfigError(f"{run.backend.interface} shows no log service"
+                                  + (" (ConfD has none: read the log through EXAoperation or on the nodes)"
+                                     if run.backend.api == "confd" else ""))  # fmt: skip
             service = names[0]
         elif service not in names:
             raise ConfigError(f"--service: no log service {service!r} (there are: {', '.join(names) or 'none'})")

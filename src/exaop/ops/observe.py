@@ -5,16 +5,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from exaop.client import ServerFault
+from exaop.client.backend import RUNNING, DbState, StorageView, is_offline
 from exaop.ops.errors import ConfigError
 from exaop.ops.run import LongCall, Run
 from exaop.ops.wait import SHOW, Observation, Seen, wait_until
 
-RUNNING = "Running"
-TRANSITIONAL = ("Booting", "Shutting down")
 BOOT_DONE = re.compile(r"Boot process finished after \d+ seconds")
 POWERED_OFF = re.compile(r"powered off", re.IGNORECASE)
 SWEEP_WHEN_SILENT = 300.0  # clock seconds without news before everything still awaited is asked again
@@ -22,22 +20,21 @@ DRAIN_PAGES = 50  # pages of a log feed read in one look at most (250,000 entrie
 
 
 def node_status(run: Run, node: str) -> str:
-    """'Running', 'Booting', ... On servers without getNodeState: the seed's inventory check."""
-    if run.client.has("getNodeState"):
-        state = run.read("", "getNodeState", node)
-        return str(state.get("status", "Unknown")) if isinstance(state, dict) else str(state)
-    info = run.read("", "getHardwareInformation", node)
-    return RUNNING if "dmidecode" in str(info) else "Unknown"
+    """'Running', 'Booting', ... (see :mod:`exaop.client.backend`)."""
+    return run.read(run.backend.node_status, node)
 
 
 def node_statuses(run: Run, nodes: list[str]) -> dict[str, str]:
+    """Every node's status: one call where the backend has one for all, else one per node at once."""
+    if run.backend.bulk_node_state:
+        return run.read(run.backend.node_statuses, nodes) if nodes else {}
     return run.parallel_reads(nodes, lambda n: node_status(run, n))
 
 
 def database_nodes(run: Run) -> list[str]:
     """The database nodes to act on: getNodeList without --ignore-nodes, which must name
     database nodes (a usage error otherwise, naming a license server as such)."""
-    listed = [str(n) for n in run.read("", "getNodeList")]
+    listed = run.read(run.backend.nodes)
     ignore = set(run.opts.ignore_nodes)
     unknown = sorted(ignore - set(listed))
     if unknown:
@@ -53,32 +50,33 @@ def database_nodes(run: Run) -> list[str]:
     return [n for n in listed if n not in ignore]
 
 
-def is_offline(status: str) -> bool:
-    return status != RUNNING and status not in TRANSITIONAL
+def act_on_nodes(
+    run: Run,
+    phase: str,
+    method: str,
+    nodes: list[str],
+    action: Callable[[list[str]], Any],
+    needed: Callable[[str], bool],
+) -> list[str]:
+    """``action`` on ``nodes``: one action for them all where the backend takes them together
+    (a ConfD job's ``nids``), else one per node at once (see :meth:`Run.act_each`). Returns
+    the nodes this run acted on."""
+    if not nodes:
+        return []
+    if not run.backend.node_batch:
+        return run.act_each(phase, method, nodes, lambda n: run.act(action, [n]), needed=needed)
+    label = ",".join(nodes)
+    done = run.act_each(phase, method, [label], lambda _: run.act(action, nodes),
+                        needed=lambda _: any(needed(n) for n in nodes))  # fmt: skip
+    return list(nodes) if done else []
 
 
-def service_states(run: Run) -> dict[str, str]:
-    return {name: state for name, state in run.read("", "getServiceState")}
-
-
-@dataclass
-class DbState:
-    name: str
-    state: str
-    operation: str
-    connectible: bool
-
-    @property
-    def busy(self) -> bool:
-        return self.operation not in ("None", "", None)
+def storage_view(run: Run) -> StorageView:
+    return run.read(run.backend.storage)
 
 
 def db_state(run: Run, name: str) -> DbState:
-    path = f"/db_{name}"
-    state = str(run.read(path, "getDatabaseState"))
-    operation = str(run.read(path, "getDatabaseOperation"))
-    conn = state == "running" and run.read(path, "getDatabaseConnectionState") == "Yes"
-    return DbState(name, state, operation, conn)
+    return run.read(run.backend.database, name)
 
 
 class LogFeed:
@@ -98,7 +96,7 @@ class LogFeed:
 
     def __init__(self, run: Run, service: str, news_only: bool = True, max_pages: int = DRAIN_PAGES) -> None:
         self.run = run
-        self.path = f"/{service}"
+        self.service = service
         self.tag = f"exaop-{uuid.uuid4().hex[:12]}"
         self.alive = True
         self.max_pages = max_pages
@@ -115,17 +113,15 @@ class LogFeed:
             run.log_feed.poll()  # what happened since the last look is not news for a new wait
             return run.log_feed
         try:
-            services = run.read("", "getAllLogServices")
+            services = run.read(run.backend.log_services)
         except ServerFault:
             return None
-        for svc in services or []:
-            name = svc.get("name") if isinstance(svc, dict) else svc
-            if name:
-                try:
-                    run.log_feed = cls(run, str(name))
-                    return run.log_feed
-                except ServerFault:
-                    continue
+        for name in services:
+            try:
+                run.log_feed = cls(run, name)
+                return run.log_feed
+            except ServerFault:
+                continue
         return None
 
     def poll(self) -> list[dict[str, Any]]:
@@ -145,25 +141,19 @@ class LogFeed:
 
     def _page(self) -> list[dict[str, Any]]:
         try:
-            answer = self.run.read(self.path, "logEntriesTagged", self.tag)
+            answer = self.run.read(self.run.backend.log_page, self.service, self.tag)
         except ServerFault:
             self.alive = False
             return []
-        if not (isinstance(answer, list) and len(answer) == 3):
+        if answer is None:
             return []
-        self.server_time = str(answer[1])
-        return [e for e in answer[2] if isinstance(e, dict)]
+        self.server_time, entries = answer
+        return entries
 
     def shows(self, system: str) -> bool:
         """Whether the service shows the messages of ``system`` (a database's name, 'Storage', ...)."""
         if self._systems is None:
-            try:
-                props = self.run.read(self.path, "getProperties")
-            except ServerFault:
-                props = {}
-            props = props if isinstance(props, dict) else {}
-            self._systems = {str(s) for key in ("exaclusteros_services", "exasolution_systems")
-                             for s in props.get(key) or []}  # fmt: skip
+            self._systems = self.run.read(self.run.backend.log_systems, self.service)
         return system in self._systems
 
 
@@ -341,54 +331,68 @@ class NodeWatcher:
         return self.tracker.last_look(self._summary(), lambda: self.pending, self.total)
 
 
-def wait_for_storage(run: Run, phase: str, call: LongCall, online: bool) -> str:
-    """Wait for EXAStorage to start (``online``) or stop: for the call's answer while it is
-    out (nothing to ask meanwhile), then for the services, as last asked."""
+def wait_for_storage(run: Run, phase: str, call: LongCall | None, online: bool) -> str:
+    """Wait for storage to start (``online``) or stop: for the call's answer while it is
+    out (nothing to ask meanwhile), then for its parts (services, volumes), as last asked.
+    Without a call (an interface where storage follows the nodes), for the parts alone."""
     tracker = Tracker({}, run.clock.now())
-    tracker.acted(call.sent_at)
-    services: dict[str, str] = {}
+    tracker.acted(call.sent_at if call is not None else run.clock.now())
+    view = StorageView()
+    name = "EXAStorage" if run.backend.api == "exaoperation" else "storage"
 
     def look() -> None:
-        services.clear()
-        services.update(service_states(run))
+        nonlocal view
+        view = storage_view(run)
         now = run.clock.now()
-        for name, state in services.items():
-            tracker.saw(name, state, now)
+        for part, state in view.parts.items():
+            tracker.saw(part, state, now)
+        tracker.saw(name, "online" if view.online else "not online", now)
+
+    def state() -> str:
+        return "online" if view.online else "stopped"
 
     def pending() -> list[str]:
         if online:
-            return [name for name, state in services.items() if state != "OK"]
-        return ["Storaged"] if services.get("Storaged", "OK") == "OK" else []
+            return view.pending or ([] if view.online else [name])
+        return [name] if view.online else []
 
     def observe() -> Observation:
-        if call.out:  # its answer is the news: nothing to ask meanwhile
+        if call is not None and call.out:  # its answer is the news: nothing to ask meanwhile
             waited = Seen(call.method, "unanswered", call.sent_at)
             return Observation(False, f"{call.method} sent", progress="out", pending=[waited])
         look()
-        call.check(needed=services.get("Storaged") != "OK" if online else services.get("Storaged") == "OK")
-        if call.out:  # sent again
-            return observe()
+        if call is not None:
+            call.check(needed=not view.online if online else view.online)
+            if call.out:  # sent again
+                return observe()
         left = pending()
+        parts = len(view.parts)
         if online:
-            summary = f"services OK {len(services) - len(left)}/{len(services)}"
+            what = "services OK" if name == "EXAStorage" else "volumes ONLINE"
+            summary = f"{what} {parts - len(view.pending)}/{parts}"
         else:
-            summary = f"Storaged {services.get('Storaged', '?')}"
-        if call.note:
+            summary = f"Storaged {view.parts.get('Storaged', '?')}" if name == "EXAStorage" else f"storage {state()}"
+        if call is not None and call.note:
             summary += f" ({call.note})"
-        return Observation(not left, summary, progress=len(left), pending=[tracker.seen[n] for n in left[:SHOW]],
-                           more=max(0, len(left) - SHOW))  # fmt: skip
+        shown = [tracker.seen[n] for n in left[:SHOW]]
+        return Observation(not left, summary, progress=len(left), pending=shown, more=max(0, len(left) - SHOW))
 
     def last_look() -> Observation:
-        if call.out:
+        if call is not None and call.out:
             look()
             waited = Seen(call.method, "unanswered", call.sent_at)
-            shown = [waited, *(tracker.seen[n] for n in pending()[:SHOW])]
+            shown = [waited, *(tracker.seen[n] for n in view.pending[:SHOW])]
             return Observation(False, f"{call.method} sent", pending=shown)
         return observe()
 
-    what = "EXAStorage and all services to be OK" if online else "Storaged to stop"
+    if online:
+        what = "EXAStorage and all services to be OK" if name == "EXAStorage" else "every volume to be ONLINE"
+    else:
+        what = "Storaged to stop" if name == "EXAStorage" else "storage to stop"
     wait_until(run, phase, what, observe, run.opts.timeout(phase), last_look=last_look)
-    return "EXAStorage online, all services OK" if online else "EXAStorage stopped"
+    if online:
+        return "EXAStorage online, all services OK" if name == "EXAStorage" else "storage online, every volume ONLINE"
+    return f"{name} stopped"
 
 
 def await_databases(

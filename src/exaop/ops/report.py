@@ -186,6 +186,9 @@ def print_summary(summary: Summary, console: Console | None = None, clock_label:
     c.print(f"XML-RPC calls: {summary.calls}")
 
 
+INTERFACES = {"exaoperation": "EXAoperation", "confd": "ConfD"}
+
+
 def status_json(status: ClusterStatus) -> str:
     return json.dumps(status.as_dict(), sort_keys=True)
 
@@ -193,7 +196,8 @@ def status_json(status: ClusterStatus) -> str:
 def status_view(status: ClusterStatus) -> Group:
     """The status as tables (for print and for --watch's live view)."""
     head = Text.from_markup(
-        f"[bold]{status.url}[/]  EXAoperation {status.dialect}, master on [bold]{status.master}[/]  "
+        f"[bold]{status.url}[/]  {INTERFACES.get(status.api, status.api)} {status.dialect}, "
+        f"master on [bold]{status.master}[/]  "
         + {"healthy": "[bold green]healthy[/]", "degraded": "[bold yellow]degraded[/]", "down": "[bold red]down[/]"}[
             status.health
         ]
@@ -206,8 +210,9 @@ def status_view(status: ClusterStatus) -> Group:
         nodes.add_row(n, "license server", _styled(s))
     for n, s in status.nodes.items():
         nodes.add_row(n, "database node", _styled(s))
-    services = Table(title="services")
-    services.add_column("service")
+    part = "volume" if status.api == "confd" else "service"
+    services = Table(title=part + "s")
+    services.add_column(part)
     services.add_column("state")
     for name, state in status.services.items():
         services.add_row(name, _styled(state))
@@ -232,8 +237,8 @@ def print_status(status: ClusterStatus, console: Console | None = None, as_json:
 
 
 def _styled(value: str) -> str:
-    good = {"Running", "OK", "running", "yes"}
-    bad = {"Crashed", "not running", "no", "Powered off", "setup", "none"}
+    good = {"Running", "OK", "ONLINE", "running", "yes"}
+    bad = {"Crashed", "not running", "no", "Powered off", "offline", "setup", "none"}
     if value in good:
         return f"[green]{value}[/]"
     if value in bad:

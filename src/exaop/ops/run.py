@@ -12,6 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from exaop.client import AuthError, CannotConnect, ClientError, ExaClient, ServerFault, Unreachable
+from exaop.client.backend import Backend
+from exaop.client.confd import ConfdBackend
+from exaop.client.detect import AutoBackend, looks_like_confd
+from exaop.client.exaoperation import ExaOperationBackend
 from exaop.ops.clock import RealClock, ToolClock, rate
 from exaop.ops.config import Options
 from exaop.ops.errors import AuthFailed, ConfigError, Failed, NoAnswer, OpsError, as_ops_error, interrupted
@@ -45,26 +49,47 @@ class Summary:
     dry_run: bool = False
 
 
-def connect(opts: Options, timeout: float | None = None) -> ExaClient:
-    """The client for ``opts``: its URL, user, password, CA file or --insecure, call timeout."""
+def client_for(opts: Options, timeout: float | None = None, default_path: str = "/cluster1") -> ExaClient:
+    """The XML-RPC client for ``opts``: its URL, user, password, CA file or --insecure, call timeout."""
     return ExaClient(opts.url, opts.user, opts.password, insecure=opts.insecure, ca_file=opts.ca_file,
-                     timeout=timeout or opts.call_timeout)  # fmt: skip
+                     timeout=timeout or opts.call_timeout, default_path=default_path)  # fmt: skip
+
+
+def connect(opts: Options, timeout: float | None = None) -> Backend:
+    """The backend for ``opts``: ConfD's or EXAoperation's as ``opts.api`` says; without it,
+    EXAoperation's for a URL with a path (``/cluster1``), else found out from what the server
+    answers when the run first asks it (ConfD lists ``job_exec``)."""
+    if opts.api == "confd":
+        return ConfdBackend(client_for(opts, timeout, default_path=""))
+    if opts.api == "exaoperation" or not looks_like_confd(opts.url):  # a path names EXAoperation's cluster
+        return ExaOperationBackend(client_for(opts, timeout))
+    probe = client_for(opts, timeout, default_path="")
+
+    def make(api: str) -> Backend:  # an EXAoperation URL without a path means its cluster1
+        return ConfdBackend(probe) if api == "confd" else ExaOperationBackend(client_for(opts, timeout))
+
+    return AutoBackend(probe, make)  # type: ignore[return-value]  # a Backend once resolved
+
+
+def as_backend(target: Backend | ExaClient) -> Backend:
+    """A procedure's backend: given one, that; given an :class:`ExaClient`, EXAoperation's over it."""
+    return ExaOperationBackend(target) if isinstance(target, ExaClient) else target
 
 
 class Run:
-    """One run of a procedure against one EXAoperation."""
+    """One run of a procedure against one cluster, through its backend."""
 
     def __init__(
         self,
         procedure: str,
-        client: ExaClient,
+        backend: Backend | ExaClient,
         opts: Options,
         clock: ToolClock | None = None,
         on_event: EventSink | None = None,
         backoff: Backoff | None = None,
     ) -> None:
         self.procedure = procedure
-        self.client = client
+        self.backend = as_backend(backend)
         self.opts = opts
         self.clock = clock or RealClock()
         self.sink = on_event
@@ -77,7 +102,7 @@ class Run:
         self._t0_wall = time.monotonic()
         self._t0_clock = self.clock.now()
         self._last_event = self._t0_wall
-        self._calls0 = client.calls
+        self._calls0 = self.backend.calls
         self.summary = Summary(procedure, dry_run=opts.dry_run)
         self.phase_name = ""
         self.deadline = self._t0_clock + opts.timeout(procedure)  # each phase (and each wait in it) moves it
@@ -108,21 +133,19 @@ class Run:
 
     # -- calls ---------------------------------------------------------------------------
 
-    def read(self, path: str, method: str, *args: Any) -> Any:
-        """A read: retried until the phase's deadline while EXAoperation does not answer.
+    def read(self, look: Callable[..., T], *args: Any) -> T:
+        """A read (a backend's look): retried until the phase's deadline while the cluster
+        does not answer.
 
         In a worker thread (``parallel``) it is tried once: the caller retries what failed
         (``parallel_reads``), so that only one thread waits and reports."""
         if threading.get_ident() != self._owner:
-            return self._once(path, method, args, None)
-        return self.retrying(lambda: self._once(path, method, args, None))
+            return look(*args)
+        return self.retrying(lambda: look(*args))
 
-    def act(self, path: str, method: str, *args: Any, timeout: float | None = None) -> Any:
-        """An action: sent once; on no answer the phase observes again and decides."""
-        return self._once(path, method, args, timeout)
-
-    def _once(self, path: str, method: str, args: tuple[Any, ...], timeout: float | None) -> Any:
-        return self.client.call(path, method, *args, timeout=timeout)
+    def act(self, action: Callable[..., T], *args: Any, **kw: Any) -> T:
+        """An action (a backend's): sent once; on no answer the phase observes again and decides."""
+        return action(*args, **kw)
 
     def retrying(self, call: Callable[[], T]) -> T:
         """``call()``, again and again while EXAoperation does not answer (refused, reset,
@@ -153,7 +176,11 @@ class Run:
     def await_answer(self, phase: str) -> None:
         """Wait until EXAoperation answers (its license server booting, EXAoperation
         restarting or moving), up to the phase's deadline; then its dialect is known."""
-        self.retrying(lambda: self.client.methods(refresh=True))  # a call even when they are known
+        if isinstance(self.backend, AutoBackend):
+            auto = self.backend
+            self.backend = self.retrying(auto.resolve)
+            self._calls0 -= auto.calls - self.backend.calls  # the calls that asked count as the run's
+        self.retrying(self.backend.ping)
 
     def parallel(self, items: Iterable[T], fn: Callable[[T], Any]) -> list[tuple[T, Any, BaseException | None]]:
         """Run ``fn`` on every item at once (bounded by --parallel); results in item order."""
@@ -271,9 +298,9 @@ class Run:
     def finish(self, error: OpsError | None) -> Summary:
         self.pool.shutdown(wait=False, cancel_futures=True)
         if any(not f.done() for f in self._futures):
-            self.client.abort()  # calls still out (a long one, a signal): end them now, not at their timeout
+            self.backend.abort()  # calls still out (a long one, a signal): end them now, not at their timeout
         s = self.summary
-        s.calls = self.client.calls - self._calls0
+        s.calls = self.backend.calls - self._calls0
         if error is None:
             s.ok = True
             state = "up" if self.procedure == "start" else "down"
@@ -306,7 +333,8 @@ class _Outage:
 
     def tell(self) -> None:
         text, until = self._until_text()
-        self.run.emit("outage", self.run.phase_name, f"EXAoperation is not answering since {iso(self.since_utc)} "
+        who = self.run.backend.interface
+        self.run.emit("outage", self.run.phase_name, f"{who} is not answering since {iso(self.since_utc)} "
                       f"({self.reason}); retrying {text}", since=iso(self.since_utc), until=until,
                       reason=self.reason, over=False)  # fmt: skip
 
@@ -317,12 +345,13 @@ class _Outage:
 
     def over(self) -> None:
         lasted = fmt_duration(self.run.clock.now() - self.since)
-        self.run.emit("outage", self.run.phase_name, f"EXAoperation answers again (after {lasted} without)",
+        who = self.run.backend.interface
+        self.run.emit("outage", self.run.phase_name, f"{who} answers again (after {lasted} without)",
                       since=iso(self.since_utc), until=None, reason=self.reason, over=True)  # fmt: skip
 
     def gave_up(self) -> str:
         where = f"{self.run.phase_name}: " if self.run.phase_name else ""
-        return (f"{where}EXAoperation has not answered since {iso(self.since_utc)} ({self.reason}); "
+        return (f"{where}{self.run.backend.interface} has not answered since {iso(self.since_utc)} ({self.reason}); "
                 f"gave up after {fmt_duration(self.until - self.since)}, at the deadline")  # fmt: skip
 
 
@@ -340,8 +369,12 @@ class LongCall:
     message carries the note.
     """
 
-    def __init__(self, run: Run, phase: str, path: str, method: str, *args: Any, timeout: float) -> None:
-        self.run, self.phase, self.path, self.method, self.args, self.timeout = run, phase, path, method, args, timeout
+    def __init__(
+        self, run: Run, phase: str, method: str, target: str, action: Callable[..., Any], *args: Any, timeout: float
+    ) -> None:
+        """``action(*args, timeout=timeout)`` is the backend's; ``method`` and ``target`` name it in messages."""
+        self.run, self.phase, self.method, self.target = run, phase, method, target
+        self.action, self.args, self.timeout = action, args, timeout
         self.sends = 0
         self.note = ""
         self.elsewhere = False  # the same action was found under way, not ours
@@ -350,7 +383,7 @@ class LongCall:
     def _send(self) -> None:
         self.sends += 1
         self.sent_at = self.run.clock.now()
-        self.future = self.run.pool.submit(self.run.act, self.path, self.method, *self.args, timeout=self.timeout)
+        self.future = self.run.pool.submit(self.run.act, self.action, *self.args, timeout=self.timeout)
         self.run._futures.append(self.future)
 
     @property
@@ -369,7 +402,7 @@ class LongCall:
                 if not self.elsewhere:
                     self.elsewhere = True
                     self.run.emit("warning", self.phase, f"{self.method} was refused ({err.text}): it is under way "
-                                  "already; waiting for it", targets=[self.path.strip("/")])  # fmt: skip
+                                  "already; waiting for it", targets=[self.target])  # fmt: skip
                 if needed and self.run.clock.now() - self.sent_at >= RESEND_AFTER:
                     self._send()  # still needed: that other one may have failed
                 return
@@ -384,7 +417,7 @@ class LongCall:
             if self.sends >= ACTION_ROUNDS:
                 raise NoAnswer(f"{self.phase}: no answer to {self.method} ({err})")
             self.run.emit("warning", self.phase, f"no answer to {self.method}; sending it again",
-                          targets=[self.path.strip("/")])  # fmt: skip
+                          targets=[self.target])  # fmt: skip
             self._send()
 
 

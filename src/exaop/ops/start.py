@@ -9,25 +9,24 @@ waited for, not done twice. ``dry_run`` observes and reports the plan only.
 
 from __future__ import annotations
 
-from exaop.client import ExaClient, ServerFault
+from exaop.client import ExaClient
+from exaop.client.backend import RUNNING, Backend, DbState, is_offline
 from exaop.ops.clock import ToolClock
 from exaop.ops.config import Options
-from exaop.ops.errors import Failed, Refused
+from exaop.ops.errors import ConfigError, Failed, Refused
 from exaop.ops.events import EventSink
 from exaop.ops.observe import (
-    RUNNING,
-    DbState,
     LogFeed,
     News,
     NodeWatcher,
     Tracker,
+    act_on_nodes,
     await_databases,
     database_nodes,
     db_state,
-    is_offline,
     node_status,
     node_statuses,
-    service_states,
+    storage_view,
     wait_for_storage,
 )
 from exaop.ops.run import LongCall, Run, Summary, fault_reason
@@ -35,24 +34,30 @@ from exaop.ops.wait import SHOW, Observation, Seen, wait_until
 
 
 def start_cluster(
-    client: ExaClient, opts: Options, clock: ToolClock | None = None, on_event: EventSink | None = None
+    backend: Backend | ExaClient, opts: Options, clock: ToolClock | None = None, on_event: EventSink | None = None
 ) -> Summary:
-    run = Run("start", client, opts, clock, on_event)
+    run = Run("start", backend, opts, clock, on_event)
+    exa = run.backend.api == "exaoperation"
     return run.run_phases(
-        ("reachable", "EXAoperation answers", lambda: reachable(run)),
+        ("reachable", f"{run.backend.interface} answers", lambda: reachable(run)),
         ("nodes", "database nodes powered on and online", lambda: nodes_online(run)),
-        ("storage", "EXAStorage online, all services OK", lambda: storage_online(run)),
+        (
+            "storage",
+            "EXAStorage online, all services OK" if exa else "storage online, every volume ONLINE",
+            lambda: storage_online(run),
+        ),  # fmt: skip
         ("databases", "databases accepting connections", lambda: databases_running(run)),
         ("plugins", "plugin services started", lambda: plugins_started(run)),
     )
 
 
 def reachable(run: Run) -> str:
-    """Wait for EXAoperation to answer (the license server may still be booting)."""
+    """Wait for the cluster's interface to answer (the license server may still be booting)."""
     run.await_answer("reachable")
-    nodes = run.read("", "getNodeList")
-    master = run.client.master()
-    return f"EXAoperation {run.client.dialect} answers; master on {master}; {len(nodes)} database nodes"
+    nodes = run.read(run.backend.nodes)
+    master = run.read(run.backend.master)
+    b = run.backend
+    return f"{b.interface} {b.dialect} answers; master on {master}; {len(nodes)} database nodes"
 
 
 def counted(summary: str, states: dict[str, str], reached: set[str], now: float) -> Observation:
@@ -75,13 +80,17 @@ def nodes_online(run: Run) -> str:
     running = {n for n in nodes if status[n] == RUNNING}
     first = counted(f"nodes online {len(running)}/{len(nodes)}", status, running, run.clock.now())
     run.emit("observation", "nodes", first.summary, **first.data(run.clock.now()))
+    method = run.backend.actions.power_on
+    if to_start and method is None:
+        raise Refused(f"nodes: {', '.join(to_start)} not up, and {run.backend.interface} cannot power nodes on "
+                      "here; start them, then run start again")  # fmt: skip
     if run.dry_run:
         if to_start:
             run.emit("plan", "nodes", f"would power on {len(to_start)} node(s): {', '.join(to_start)}",
-                     method="startupNode", targets=to_start, args=[])  # fmt: skip
+                     method=method, targets=to_start, args=[])  # fmt: skip
         return "planned"
     acted_at = run.clock.now()
-    started = run.act_each("nodes", "startupNode", to_start, lambda n: run.act("", "startupNode", n),
+    started = act_on_nodes(run, "nodes", method, to_start, run.backend.power_on,
                            needed=lambda n: is_offline(node_status(run, n)))  # fmt: skip
     run.booted_nodes = list(to_start)  # booted now, by this run or another: plugins restart after boots
     watcher = NodeWatcher(run, nodes, online=True, feed=feed, known=status, acted_at=acted_at if to_start else None)
@@ -91,19 +100,24 @@ def nodes_online(run: Run) -> str:
 
 
 def storage_online(run: Run) -> str:
-    services = service_states(run)
-    if services.get("Storaged") == "OK":
-        return "EXAStorage already online"
+    view = storage_view(run)
+    method = run.backend.actions.start_storage
+    if view.online and (method is not None or view.settled):
+        return "EXAStorage already online" if method else "storage already online, every volume ONLINE"
+    if method is None:  # storage starts with the nodes' services: wait for it
+        if run.dry_run:
+            return f"would wait for the volumes to be ONLINE ({', '.join(view.pending) or 'storage not online'})"
+        return wait_for_storage(run, "storage", None, online=True)
     ignore = list(run.opts.ignore_nodes)
     also = f" ignoring {', '.join(ignore)}" if ignore else ""
     if run.dry_run:
-        run.emit("plan", "storage", "would start EXAStorage" + also, method="startEXAStorage", targets=["storage"],
+        run.emit("plan", "storage", "would start EXAStorage" + also, method=method, targets=["storage"],
                  args=ignore)  # fmt: skip
         return "planned"
-    args = (ignore,) if ignore else ()
     # startEXAStorage answers once storage is up: send it aside, and look at the services once it has
-    call = LongCall(run, "storage", "/storage", "startEXAStorage", *args, timeout=run.opts.timeout("storage"))
-    run.emit("action", "storage", "startEXAStorage" + also, method="startEXAStorage", target="storage", args=ignore,
+    call = LongCall(run, "storage", method, "storage", run.backend.start_storage, ignore,
+                    timeout=run.opts.timeout("storage"))  # fmt: skip
+    run.emit("action", "storage", method + also, method=method, target="storage", args=ignore,
              result=None)  # fmt: skip
     return wait_for_storage(run, "storage", call, online=True)
 
@@ -115,10 +129,11 @@ def db_label(s: DbState) -> str:
 
 
 def databases_running(run: Run) -> str:
-    names = list(run.read("", "getDatabaseList"))
+    names = run.read(run.backend.databases)
     feed = None if run.dry_run else LogFeed.open(run)  # from now on, a database's messages say when to look
     states = {n: db_state(run, n) for n in names}
     to_start, not_created = [], []
+    method = run.backend.actions.start_database
     for n, s in states.items():
         if s.state == "setup" and not s.busy:
             to_start.append(n)
@@ -131,7 +146,7 @@ def databases_running(run: Run) -> str:
     wanted = [n for n in names if n not in not_created]
     if run.dry_run:
         if to_start:
-            run.emit("plan", "databases", f"would start {', '.join(to_start)}", method="startDatabase",
+            run.emit("plan", "databases", f"would start {', '.join(to_start)}", method=method,
                      targets=to_start, args=[])  # fmt: skip
         return "planned"
     news = News(run, feed, about=lambda e: e.get("system"), unseen=[n for n in wanted if not (feed and feed.shows(n))])
@@ -152,36 +167,33 @@ def databases_running(run: Run) -> str:
                 and n in started_at
                 and (n in seen_starting or run.clock.now() - started_at[n] > 60)
             ):
-                errors = current_errors(run, n)
+                errors = run.read(run.backend.database_errors, n)
                 reason = "; ".join(errors) if errors else "it went back to setup"
                 raise Failed(f"databases: {n} failed to start: {reason}")
 
     tracker = Tracker({n: db_label(s) for n, s in states.items()}, run.clock.now(), look=ask)
     if to_start:
         tracker.acted(run.clock.now())
-    started = run.act_each("databases", "startDatabase", to_start, lambda n: run.act(f"/db_{n}", "startDatabase"),
+    started = run.act_each("databases", method, to_start, lambda n: run.act(run.backend.start_database, n),
                            needed=lambda n: db_state(run, n).state == "setup")  # fmt: skip
     started_at = {n: run.clock.now() for n in to_start}
 
     await_databases(run, "databases", "databases to accept connections", wanted, news, tracker, ready,
                     "accepting connections")  # fmt: skip
     for n in wanted:
-        conn = run.read(f"/db_{n}", "getDatabaseConnectionString")
+        conn = run.read(run.backend.connection_string, n)
         run.emit("connection", "databases", f"{n} accepts connections at {conn}", database=n, connection_string=conn)
     return f"{len(wanted)} database(s) accepting connections" + (f", {len(started)} started" if started else "")
-
-
-def current_errors(run: Run, db: str) -> list[str]:
-    try:
-        return [str(e) for e in run.read(f"/db_{db}", "getCurrentErrors")]
-    except ServerFault:  # not every EXAoperation version has it
-        return []
 
 
 def plugins_started(run: Run) -> str:
     if not run.opts.plugins:
         return "no plugin steps configured"
-    installed = set(run.read("", "getPlugins")) if run.client.has("getPlugins") else set()
+    method = run.backend.actions.plugin
+    if method is None:
+        raise ConfigError(f"plugins: {run.backend.interface} has no plugins to call; remove the plugin steps "
+                          "from the configuration")  # fmt: skip
+    installed = run.read(run.backend.plugins) or set()
     done = 0
     ignore = set(run.opts.ignore_nodes)
     for step in run.opts.plugins:
@@ -190,7 +202,7 @@ def plugins_started(run: Run) -> str:
         if run.dry_run:
             where = ", ".join(step.restart_on) or "no node"
             ensure = " and start it wherever it is not running" if step.ensure_running else ""
-            run.emit("plan", "plugins", f"would restart {step.plugin} on {where}{ensure}", method="callPlugin",
+            run.emit("plan", "plugins", f"would restart {step.plugin} on {where}{ensure}", method=method,
                      targets=step.restart_on, args=[step.plugin, "STOP", "START"])  # fmt: skip
             continue
         # restarting on the license server matters after the nodes booted (the seed's PID namespace);
@@ -199,12 +211,12 @@ def plugins_started(run: Run) -> str:
         for node in restart_on:
             for command in ("STOP", "START"):
                 rc, out = _plugin(run, step.plugin, node, command)
-                run.emit("action", "plugins", f"{step.plugin} {command} on {node}: rc {rc}", method="callPlugin",
+                run.emit("action", "plugins", f"{step.plugin} {command} on {node}: rc {rc}", method=method,
                          target=node, args=[step.plugin, command], result=f"rc {rc}: {out}")  # fmt: skip
                 if command == "START" and rc != 0:
                     raise Failed(f"plugins: {step.plugin} START on {node} failed (rc {rc}): {out.strip()}")
         if step.ensure_running:
-            nodes = [n for n in run.read("", "getNodeList") if n not in ignore]
+            nodes = [n for n in run.read(run.backend.nodes) if n not in ignore]
 
             def ensure(node: str, plugin: str = step.plugin, text: str = step.running_text) -> tuple[str, str]:
                 rc, out = _plugin(run, plugin, node, "STATUS")
@@ -218,7 +230,7 @@ def plugins_started(run: Run) -> str:
             results = run.parallel(nodes, ensure)
             for node, what, err in results:
                 if err is None and what[0] == "started":
-                    run.emit("action", "plugins", f"{step.plugin} START on {node}", method="callPlugin", target=node,
+                    run.emit("action", "plugins", f"{step.plugin} START on {node}", method=method, target=node,
                              args=[step.plugin, "START"], result=what[1])  # fmt: skip
             failed = [(n, e) for n, _, e in results if e is not None]
             if failed:
@@ -228,7 +240,7 @@ def plugins_started(run: Run) -> str:
 
 
 def _plugin(run: Run, plugin: str, node: str, command: str) -> tuple[int, str]:
-    answer = run.act("", "callPlugin", plugin, node, command)
+    answer = run.act(run.backend.call_plugin, plugin, node, command)
     if not isinstance(answer, list) or len(answer) < 2:
         raise Failed(f"plugins: callPlugin({plugin}, {node}, {command}) answered {answer!r}")
     return int(answer[0]), str(answer[1])

@@ -7,12 +7,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from exaop.client import ClientError, ExaClient
+from exaop.client.backend import RUNNING, Backend
 from exaop.ops.clock import ToolClock
 from exaop.ops.config import Options
 from exaop.ops.errors import DEGRADED, DOWN, HEALTHY, as_ops_error
 from exaop.ops.events import EventSink
-from exaop.ops.observe import RUNNING, db_state, node_statuses, service_states
-from exaop.ops.run import Run
+from exaop.ops.observe import db_state, node_statuses, storage_view
+from exaop.ops.run import Run, as_backend
 
 HEALTH = {HEALTHY: "healthy", DEGRADED: "degraded", DOWN: "down"}
 
@@ -37,6 +38,7 @@ class ClusterStatus:
     storage_online: bool = False
     databases: list[DatabaseStatus] = field(default_factory=list)
     health: str = "healthy"  # healthy, degraded or down: see assess()
+    api: str = "exaoperation"  # the interface asked: exaoperation or confd (services are then volumes)
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,7 +59,8 @@ def assess(s: ClusterStatus) -> None:
     """
     problems = [f"license server {n} is {state}" for n, state in s.license_servers.items() if state != RUNNING]
     problems += [f"node {n} is {state}" for n, state in s.nodes.items() if state != RUNNING]
-    problems += [f"service {name} is {state}" for name, state in s.services.items() if state != "OK"]
+    part, ok = ("volume", "ONLINE") if s.api == "confd" else ("service", "OK")
+    problems += [f"{part} {name} is {state}" for name, state in s.services.items() if state != ok]
     created = [d for d in s.databases if d.state != "none"]
     for d in created:
         if not d.connectible:
@@ -70,33 +73,39 @@ def assess(s: ClusterStatus) -> None:
 
 
 def cluster_status(
-    client: ExaClient,
+    backend: Backend | ExaClient,
     opts: Options,
     clock: ToolClock | None = None,
     on_event: EventSink | None = None,
 ) -> ClusterStatus:
-    """Look at the cluster; while EXAoperation does not answer, retry until the ``status``
-    timeout (reported through ``on_event`` as ``outage`` events)."""
-    run = Run("status", client, opts, clock, on_event)
+    """Look at the cluster; while it does not answer, retry until the ``status`` timeout
+    (reported through ``on_event`` as ``outage`` events)."""
+    run = Run("status", as_backend(backend), opts, clock, on_event)
+    b = run.backend
     try:
         run.await_answer("status")  # e.g. EXAoperation restarting
-        nodes = [str(n) for n in run.read("", "getNodeList")]
-        statuses = node_statuses(run, nodes + [ls for ls in opts.license_servers if ls not in nodes])
-        services = service_states(run)
+        b = run.backend  # known once it answered
+        nodes = run.read(b.nodes)
+        servers = [ls for ls in opts.license_servers if ls not in nodes] if b.license_servers else []
+        statuses = node_statuses(run, nodes + servers)
+        storage = storage_view(run)
         dbs = []
-        for name in run.read("", "getDatabaseList"):
+        for name in run.read(b.databases):
             s = db_state(run, name)
-            conn = str(run.read(f"/db_{name}", "getDatabaseConnectionString") or "") or None
+            conn = run.read(b.connection_string, name) or None
             dbs.append(DatabaseStatus(name, s.state, s.operation if s.busy else None, s.connectible, conn))
         status = ClusterStatus(
-            url=client.base,
-            dialect=client.dialect,
-            master=run.retrying(client.master),
-            license_servers={ls: statuses[ls] for ls in opts.license_servers if ls in statuses},
+            url=b.base,
+            dialect=b.dialect,
+            master=run.read(b.master),
+            license_servers={ls: statuses[ls] for ls in opts.license_servers if ls in statuses}
+            if b.license_servers
+            else {},
             nodes={n: statuses[n] for n in nodes},
-            services=services,
-            storage_online=services.get("Storaged") == "OK",
+            services=storage.parts,
+            storage_online=storage.online,
             databases=dbs,
+            api=b.api,
         )
     except ClientError as e:
         raise as_ops_error(e) from None
