@@ -82,6 +82,18 @@ def test_malformed_calls_are_faults_naming_the_parameter(srv: ServerProcess) -> 
     assert "no job '99.99'" in fault(conn.job_result, "99.99").faultString
 
 
+def test_huge_parameters_are_refused_before_a_job_keeps_them(srv: ServerProcess) -> None:
+    # a 1 MB name was kept in the history twice (params, result_desc): 1,000 jobs held 2 GB
+    conn = srv.confd()
+    before = conn.user_state()["jobs"]
+    text = fault(conn.job_exec, "db_state", {"params": {"db_name": "x" * 1_000_000}}).faultString
+    assert "'db_name' is 1000000 characters long" in text and len(text) < 300
+    text = fault(conn.job_start, "node_suspend", {"params": {"nid": [11] * 20_000}}).faultString
+    assert "'nid' is too large" in text
+    assert conn.user_state()["jobs"] == before
+    assert conn.job_exec("db_state", {"params": {"db_name": "x" * 1024}})["result_code"] == 2  # long, unknown
+
+
 def test_a_failing_job_has_a_result_code_and_text(srv: ServerProcess) -> None:
     conn = srv.confd()
     result = conn.job_exec("db_state", {"params": {"db_name": "nosuch"}})

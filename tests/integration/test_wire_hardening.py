@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import select
 import socket
 import ssl
 import time
@@ -307,3 +308,15 @@ def test_simulation_introspection_is_for_master_only(server: ServerProcess) -> N
         with pytest.raises(Fault, match="Forbidden"):
             method()
     assert "advanceClock" in server.proxy("/cluster1/simulation").listMethods()
+
+
+def test_a_client_that_kept_its_proxy_past_the_idle_timeout_is_answered(server_factory) -> None:  # type: ignore[no-untyped-def]
+    # before: an idle keep-alive connection was cut without a TLS close, and the next call of a
+    # ServerProxy kept by a poller (every 30 s, say) failed with SSLEOFError instead of reconnecting
+    srv = server_factory(extra=["--idle-timeout", "1"])
+    for proxy, call in ((srv.proxy(), "getNodeList"), (srv.confd(), "job_list")):
+        first = getattr(proxy, call)()
+        sock = proxy("transport")._connection[1].sock
+        readable, _, _ = select.select([sock], [], [], 10)  # the server closes the idle connection
+        assert readable
+        assert getattr(proxy, call)() == first

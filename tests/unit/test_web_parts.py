@@ -52,6 +52,15 @@ def test_csrf_tokens() -> None:
     assert not Sessions().login_ok(nonce, token)  # signed by this process's key only
 
 
+def test_one_user_logging_in_again_and_again_cannot_log_everyone_else_out() -> None:
+    # before: 1,024 logins of any account (a User's) pushed the admin's session out of the table
+    s = Sessions(max_sessions=64, max_per_user=4)
+    admin = s.create(1, "admin", "h")
+    mine = [s.create(2, "intruder", "h") for _ in range(1000)]
+    assert s.get(admin.token) is admin
+    assert len(s) == 5 and all(s.get(m.token) is m for m in mine[-4:]) and s.get(mine[-5].token) is None
+
+
 def test_changes_wake_waiters() -> None:
     async def go() -> tuple[int, int]:
         changes = Changes()

@@ -17,6 +17,8 @@ node that is not the master.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -261,6 +263,30 @@ def _check_arity(name: str, m: RpcMethod, args: tuple[Any, ...]) -> None:
         raise BadCall(f"{name} takes {want} argument(s), {len(args)} given")
 
 
+async def _unless_hung_up(call: Awaitable[Any], receive: Receive) -> tuple[Any, bool]:
+    """The call's result, and False; or (None, True) as soon as the client hangs up first: a
+    job_wait or job_exec waits up to an hour, and one whose caller has gone must not (what a
+    job started goes on; only the wait ends)."""
+    task = asyncio.ensure_future(call)
+    hangup = asyncio.ensure_future(_hangup(receive))
+    try:
+        await asyncio.wait((task, hangup), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        hangup.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None, True
+    return task.result(), False
+
+
+async def _hangup(receive: Receive) -> None:
+    """Returns when the client has gone (the body was read: what comes next is the disconnect)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 class ConfdApp:
     """The ASGI app of the ConfD face. ``main`` is the EXAoperation face's app (the shared login);
     ``node`` the node this face plays (None: the master, wherever it runs); ``port()`` the port it
@@ -322,7 +348,7 @@ class ConfdApp:
         rt = self.runtime
         rt.sync()
         name = "?"
-        ok = False
+        ok = gone = False
         try:
             name, args = parse_call(body)
             m = METHODS.get(name)
@@ -331,7 +357,7 @@ class ConfdApp:
             _check_arity(name, m, args)
             result = m.fn(Call(self, user), *args)
             if isinstance(result, Awaitable):
-                result = await result
+                result, gone = await _unless_hung_up(result, receive)
             out = dump_result(result)
             ok = True
         except Exception as e:  # calls not understood or not allowed, and bugs: faults, never a 500
@@ -342,6 +368,8 @@ class ConfdApp:
             log.exception("saving the state failed after %s", name)
             out = dump_fault(INTERNAL, f"InternalError: the change could not be saved ({type(e).__name__}: {e}); "
                              "it is kept in memory and saved with the next change")  # fmt: skip
+        if gone:  # nobody to answer
+            return
         await send({"type": "http.response.start", "status": 200,
                     "headers": [XML, (b"content-length", b"%d" % len(out))]})  # fmt: skip
         await send({"type": "http.response.body", "body": out})

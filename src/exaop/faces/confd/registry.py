@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from exaop.model.errors import UsageError
+from exaop.model.schema import TEXTLINE_MAX
 from exaop.model.users import PERMISSIONS
 
 if TYPE_CHECKING:
@@ -25,6 +26,23 @@ if TYPE_CHECKING:
 _TYPE_NAMES = {str: "string", int: "integer", bool: "boolean", float: "float", list: "list", dict: "dict"}
 #: ConfD's groups for our permission classes: what job_desc shows as allowed groups
 GROUPS = {"read": ["root", "exaadm", "exausers"], "operate": ["root", "exaadm"], "manage": ["root"]}
+#: the most a parameter may weigh (characters of its strings plus one per item, all levels): a job
+#: keeps its parameters in the history (memory and the state dir) and may echo one in its result
+PARAM_MAX = 16 * 1024
+
+
+def weight(value: Any, limit: int) -> int:
+    """How much a parameter's value weighs, counted until it is over ``limit``."""
+    total, todo = 0, [value]
+    while todo and total <= limit:
+        v = todo.pop()
+        total += len(v) + 1 if isinstance(v, str | bytes) else 1
+        if isinstance(v, dict):
+            todo.extend(v.keys())
+            todo.extend(v.values())
+        elif isinstance(v, list | tuple):
+            todo.extend(v)
+    return total
 
 
 class BadCall(UsageError):
@@ -46,6 +64,10 @@ class Param:
         ok = isinstance(value, self.types) and not (isinstance(value, bool) and bool not in self.types)
         if not ok:
             raise BadCall(f"{job}: parameter {self.name!r} must be {self.type_name()}, got {type(value).__name__}")
+        if isinstance(value, str) and len(value) > TEXTLINE_MAX:
+            raise BadCall(f"{job}: parameter {self.name!r} is {len(value)} characters long; at most {TEXTLINE_MAX}")
+        if isinstance(value, list | dict) and weight(value, PARAM_MAX) > PARAM_MAX:
+            raise BadCall(f"{job}: parameter {self.name!r} is too large (more than {PARAM_MAX} characters and items)")
         return value
 
 

@@ -3,7 +3,9 @@
 A session is made only by a successful login (a password check through the shared
 :class:`~exaop.faces.auth.Authenticator`, with its throttling), so a client that has not
 logged in allocates nothing here. The table holds at most ``MAX_SESSIONS``; when full, the
-session used least recently goes. A session ends after ``IDLE`` seconds without a request,
+session used least recently goes. One user holds at most ``MAX_PER_USER`` of them (their own
+least recently used goes), so one account logging in again and again cannot push everyone
+else's sessions out. A session ends after ``IDLE`` seconds without a request,
 ``LIFETIME`` seconds after the login, on logout, or as soon as its user is deleted,
 renamed or given a new password (the session remembers the exact password hash it was
 made with). Times are the process's monotonic clock: real seconds, whatever the speed of
@@ -26,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MAX_SESSIONS = 1024
+MAX_PER_USER = 16
 IDLE = 30 * 60.0
 LIFETIME = 12 * 3600.0
 COOKIE = "exaop_session"
@@ -55,9 +58,10 @@ class Session:
 class Sessions:
     def __init__(
         self, max_sessions: int = MAX_SESSIONS, idle: float = IDLE, lifetime: float = LIFETIME,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.monotonic, max_per_user: int = MAX_PER_USER,
     ) -> None:  # fmt: skip
         self.max_sessions = max_sessions
+        self.max_per_user = max_per_user
         self.idle = idle
         self.lifetime = lifetime
         self._clock = clock
@@ -70,6 +74,9 @@ class Sessions:
     def create(self, uid: int, login: str, password_hash: str) -> Session:
         now = self._clock()
         self._expire(now)
+        theirs = [t for t, s in self._table.items() if s.uid == uid]  # least recently used first
+        for token in theirs[: max(0, len(theirs) - self.max_per_user + 1)]:
+            del self._table[token]
         while len(self._table) >= self.max_sessions:
             self._table.popitem(last=False)
         token = secrets.token_urlsafe(32)
