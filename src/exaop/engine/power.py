@@ -34,9 +34,17 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from exaop.engine.drivers import PowerDriver, PowerJob, make_driver
+from exaop.engine.drivers import HardwareInfo, PowerDriver, PowerJob, make_driver
 from exaop.engine.drivers.settings import DriverSettings, SettingsError
-from exaop.model.power import Done, DriverError, PowerAction, PowerPort, PowerReport, PowerState
+from exaop.model.power import (
+    Done,
+    DriverError,
+    InventoryReport,
+    PowerAction,
+    PowerPort,
+    PowerReport,
+    PowerState,
+)
 from exaop.model.srvmgmt import SrvMgmtGroup, group_of
 
 if TYPE_CHECKING:
@@ -51,6 +59,11 @@ GROUP_DRIVERS = {
 #: the drivers whose settings take the group's user name and password
 WITH_CREDENTIALS = ("redfish", "ipmi")
 PROBES = ("boot", "tcp", "command")
+#: a driver's HardwareInfo field -> the model's hardware key (getNodeInfo's and the profile's names)
+HARDWARE_KEYS = {
+    "manufacturer": "vendor", "model": "product", "serial": "serial", "uuid": "uuid", "cpu_model": "cpu",
+    "cpu_count": "sockets", "memory_gib": "memory_gib", "bios_version": "bios_version",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,6 +216,35 @@ class WiredPort(PowerPort):
                 then("unknown", str(exc))
 
         fut.add_done_callback(read_done)
+
+    # -- what the BMC tells about the machine --------------------------------------------------
+
+    def inventory(self, node: str, done: Callable[[InventoryReport], None]) -> bool:
+        try:
+            fut: Future[InventoryReport] = self.driver.in_background(self._inventory, node)
+        except DriverError as e:
+            failed = InventoryReport(node, False, {}, [], str(e))
+            self.handover(lambda: done(failed))
+            return True
+
+        def read_done(f: Future[InventoryReport]) -> None:
+            exc = f.exception() if not f.cancelled() else DriverError("the driver was closed")
+            report = f.result() if exc is None else InventoryReport(node, False, {}, [], str(exc))
+            self.handover(lambda: done(report))
+
+        fut.add_done_callback(read_done)
+        return True
+
+    def _inventory(self, node: str) -> InventoryReport:
+        """In a driver thread: the hardware (Redfish) and the sensors (IPMI), where the protocol has them."""
+        info: HardwareInfo = self.driver.hardware_info(node)
+        hardware = {HARDWARE_KEYS[k]: v for k, v in info.as_dict().items()}
+        sensors = [
+            {"name": r.name, "kind": r.kind, "value": r.value, "unit": r.unit, "health": r.health}
+            for r in self.driver.sensors(node)
+        ]
+        told = ", ".join([*hardware, *(["sensors"] if sensors else [])]) or "nothing"
+        return InventoryReport(node, True, hardware, sensors, f"{node}: the BMC tells {told}")
 
     # -- readiness --------------------------------------------------------------------------
 

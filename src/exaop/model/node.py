@@ -9,7 +9,7 @@ from exaop.model import node_config
 from exaop.model.base import Entity
 from exaop.model.disks import disk_states
 from exaop.model.errors import UsageError
-from exaop.model.power import DriverError, PowerAction, PowerPort, PowerReport, PowerState
+from exaop.model.power import DriverError, InventoryReport, PowerAction, PowerPort, PowerReport, PowerState
 
 if TYPE_CHECKING:
     from exaop.model.cluster import Cluster
@@ -23,6 +23,9 @@ OFF, BOOTING, RUNNING, SHUTTING_DOWN, CRASHED = (
 )
 POWER_OFF_RETRY = 30.0  # simulated seconds between attempts to power off a node that refused
 POWER_READ_AGE = 60.0  # real seconds: a real machine's power shown is read again (in the background) once this old
+#: what getNodeInfo and getHardwareInformation show of a machine; the BMC's values where it tells them
+HARDWARE_SHOWN = ("vendor", "product", "serial", "uuid", "cpu", "sockets", "cores_per_socket", "memory_gib",
+                  "bios_version")  # fmt: skip
 SUSPENDED = "Suspended"  # the status of a running node whose cluster services are stopped
 #: what a boot does besides booting (from the node's boot flags), in words and its extra time
 BOOT_MODES = {
@@ -103,6 +106,14 @@ class Node(Entity):
         self._token = 0  # the request (or probe) whose outcome counts; older ones are ignored
         self._reading = False  # a background read of the power is under way
         self._read_at = 0.0  # when (time.monotonic) the BMC last answered about the power
+        # real machines: what the BMC told about the hardware and its sensors, when, by which driver; the last failure
+        self.bmc_hardware: dict[str, Any] = {}
+        self.bmc_sensors: list[dict[str, Any]] = []
+        self.bmc_inventory_at: float | None = None
+        self.bmc_inventory_from = ""
+        self.inventory_error = ""
+        self._inventory_reading = False
+        self._inventory_read_at = 0.0  # time.monotonic of the last answer (or failure)
 
     @property
     def key(self) -> str:
@@ -147,6 +158,11 @@ class Node(Entity):
             "bmc_power": self.bmc_power,
             "bmc_power_at": self.bmc_power_at,
             "power_error": self.shown_power_error,
+            "bmc_hardware": self.bmc_hardware,
+            "bmc_sensors": self.bmc_sensors,
+            "bmc_inventory_at": self.bmc_inventory_at,
+            "bmc_inventory_from": self.bmc_inventory_from,
+            "inventory_error": self.inventory_error,
         }
 
     @classmethod
@@ -168,6 +184,11 @@ class Node(Entity):
             "bmc_power",
             "bmc_power_at",
             "power_error",
+            "bmc_hardware",
+            "bmc_sensors",
+            "bmc_inventory_at",
+            "bmc_inventory_from",
+            "inventory_error",
         ):
             setattr(node, f, rec.get(f, getattr(node, f)))
         node.hardware = rec.get("hardware", {})
@@ -396,6 +417,7 @@ class Node(Entity):
             if self.state != BOOTING:
                 return
             if r.ok or r.power == "on":
+                self.refresh_inventory(force=True)
                 self._await_ready(c.driver(self))
                 return
             self._transition("poweroff")
@@ -444,6 +466,7 @@ class Node(Entity):
             self.power_unreadable(r.message)
             return
         self.reconcile_power(r.power)
+        self.refresh_inventory(force=True)
         if self._token:  # a request went out since: it decides
             return
         port = self.cluster.driver(self)
@@ -461,6 +484,55 @@ class Node(Entity):
     def _read_done(self, r: PowerReport) -> None:
         self._reading = False
         self._saw_power(r)
+
+    # -- real machines: what the BMC tells about the hardware -----------------------------------
+
+    def refresh_inventory(self, force: bool = False) -> None:
+        """Ask the BMC (in the background) for the hardware and sensors, unless its last answer is
+        recent (``force``: ask anyway, e.g. after a power-on). Nothing to ask on a simulated node."""
+        if self._inventory_reading or (not force and time.monotonic() - self._inventory_read_at <= POWER_READ_AGE):
+            return
+        try:
+            port = self.cluster.driver(self)
+        except UsageError:
+            return
+        self._inventory_reading = True
+        if not port.inventory(self.name, self._inventory_done):
+            self._inventory_reading = False
+
+    def _inventory_done(self, r: InventoryReport) -> None:
+        self._inventory_reading = False
+        self._inventory_read_at = time.monotonic()
+        if r.ok:
+            self.bmc_hardware, self.bmc_sensors = dict(r.hardware), list(r.sensors)
+            self.bmc_inventory_at = self.cluster.now
+            self.bmc_inventory_from = self.driver_name
+            self.inventory_error = ""
+        elif r.message != self.inventory_error:  # said once per new reason, not at every refresh
+            self.inventory_error = r.message
+            kept = "the last reading stays" if self.bmc_inventory_from else "the profile's hardware is shown"
+            self.cluster.log("EXAoperation", self.name, "Warning",
+                             f"{self.name}: its hardware information cannot be read: {r.message}; {kept}")  # fmt: skip
+        self.changed()
+
+    def forget_inventory(self) -> None:
+        """The node's card changed: what the old one told no longer counts."""
+        self.bmc_hardware, self.bmc_sensors = {}, []
+        self.bmc_inventory_at, self.bmc_inventory_from, self.inventory_error = None, "", ""
+        self._inventory_read_at = 0.0
+
+    def _bmc_told(self) -> bool:
+        return bool(self.bmc_inventory_from) and self.driver_name == self.bmc_inventory_from
+
+    def shown_hardware(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The hardware shown (HARDWARE_SHOWN) and where each value came from: the driver whose BMC
+        told it (``redfish``), else ``profile`` (the profile's hardware, or made up from the node's number)."""
+        made_up = {"serial": f"EXA{self.number:05d}", "uuid": f"4c4c4544-0000-1000-8000-{self.number:012d}",
+                   "bios_version": ""}  # fmt: skip
+        base = {**made_up, **self.cluster.hardware_of(self)}
+        told = self.bmc_hardware if self._bmc_told() else {}
+        shown = {k: told.get(k, base.get(k, "")) for k in HARDWARE_SHOWN}
+        return shown, {k: self.bmc_inventory_from if k in told else "profile" for k in HARDWARE_SHOWN}
 
     @property
     def power(self) -> str:
@@ -629,6 +701,7 @@ class Node(Entity):
         Readings exist while the machine has power; without it they are 'na'."""
         on = self.power == "on"
         hw = self.cluster.hardware_of(self)
+        self.refresh_inventory()
 
         def row(name: str, value: Any, unit: str = "") -> dict[str, str]:
             return {"name": name, "value": str(value) if on or unit == "" else "na", "unit": unit,
@@ -636,6 +709,12 @@ class Node(Entity):
 
         rows = [row("Power", "on" if on else "off"), row("ID LED", "on" if self.id_led else "off"),
                 row("Inlet Temp", 22 + self.number % 3, "degrees C")]  # fmt: skip
+        if self._bmc_told() and self.bmc_sensors:  # what the BMC read, in place of the made-up readings
+            return rows[:2] + [
+                {"name": str(r["name"]), "value": "na" if r["value"] is None else f"{r['value']:g}",
+                 "unit": str(r["unit"]), "status": str(r["health"])}
+                for r in self.bmc_sensors
+            ]  # fmt: skip
         rows += [row(f"CPU{s + 1} Temp", 41 + (self.number + s) % 9, "degrees C") for s in range(int(hw["sockets"]))]
         rows += [row(f"Fan{i + 1}", 5400 + 120 * ((self.number + i) % 5), "RPM") for i in range(4)]
         rows += [row(f"PSU{i + 1} Status", "present, ok" if on else "present", "") for i in range(2)]
@@ -706,7 +785,9 @@ class Node(Entity):
     def info(self) -> dict[str, Any]:
         from exaop.model.logs import strtime
 
-        hw = self.cluster.hardware_of(self)
+        hw, source = self.shown_hardware()
+        self.refresh_inventory()
+        told_sensors = self._bmc_told() and bool(self.bmc_sensors)
         return {
             "name": self.name,
             "number": self.number,
@@ -722,6 +803,18 @@ class Node(Entity):
             "cpu": hw["cpu"],
             "cores": int(hw["sockets"]) * int(hw["cores_per_socket"]),
             "memory_gib": hw["memory_gib"],
+            "serial": hw["serial"],
+            "bios_version": hw["bios_version"],
+            # where each value came from: the driver whose BMC told it, or 'profile'
+            "hardware_source": {
+                **{k: source[k] for k in ("vendor", "product", "cpu", "memory_gib", "serial", "bios_version")},
+                "cores": source["sockets"]
+                if source["sockets"] == source["cores_per_socket"]
+                else f"{source['sockets']} (sockets), {source['cores_per_socket']} (cores per socket)",
+                "sensors": self.bmc_inventory_from if told_sensors else "simulated",
+            },
+            "hardware_read": strtime(self.bmc_inventory_at) if self.bmc_inventory_at is not None else "",
+            "hardware_error": self.inventory_error,
             "last_boot_seconds": round(self.last_boot_seconds) if self.last_boot_seconds else 0,
             "mode": self.mode,
             "installed": self.installed,
@@ -739,6 +832,7 @@ class Node(Entity):
     def hardware_information(self, infotype: Any = 1) -> str:
         """The DMI dump while the node is online; offline, a sentence without the word dmidecode
         (scripts test for it to tell whether a node is up)."""
+        self.refresh_inventory()
         if not self.up:
             return f"{self.name} is not online ({self.status.lower()}); no hardware inventory available"
         try:
@@ -748,22 +842,26 @@ class Node(Entity):
         return self.dmidecode(kind)
 
     def dmidecode(self, infotype: int = 1) -> str:
-        hw = self.cluster.hardware_of(self)
-        serial = f"EXA{self.number:05d}"
+        hw, source = self.shown_hardware()
         lines = [
             "# dmidecode 3.3",
             "Getting SMBIOS data from sysfs.",
             "SMBIOS 3.2.0 present.",
             "",
         ]
+        told = [k for k in HARDWARE_SHOWN if source[k] != "profile"]
+        if told:  # a comment, as dmidecode's header is: parsers skip it
+            lines.insert(1, f"# from the {self.bmc_inventory_from} BMC: {', '.join(told)}; the rest from the profile")
+        if infotype == 0 and hw["bios_version"]:
+            lines += ["Handle 0x0000, DMI type 0, 26 bytes", "BIOS Information", f"\tVersion: {hw['bios_version']}", ""]
         if infotype in (0, 1):
             lines += [
                 "Handle 0x0100, DMI type 1, 27 bytes",
                 "System Information",
                 f"\tManufacturer: {hw['vendor']}",
                 f"\tProduct Name: {hw['product']}",
-                f"\tSerial Number: {serial}",
-                f"\tUUID: 4c4c4544-0000-1000-8000-{self.number:012d}",
+                f"\tSerial Number: {hw['serial']}",
+                f"\tUUID: {hw['uuid']}",
                 "\tWake-up Type: Power Switch",
                 "",
             ]

@@ -195,6 +195,7 @@ def edit(node: Node, values: Any) -> list[str]:
     c = node.cluster
     if {"ipmi_group", "ip_addr_ipmi"} & set(changed):
         c.power_epoch += 1  # the node's port (or its card's address) is another now
+        node.forget_inventory()  # what the old card told is not this card's
     c.log("EXAoperation", node.name, "Notice", f"node {node.name}: changed {', '.join(changed)}")
     layout = [k for k in changed if k in ("devices", "diskenc", "diskraid", "raidredundancy", "use_4kib")]
     if layout:

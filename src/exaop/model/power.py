@@ -20,7 +20,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 PowerState = Literal["on", "off", "unknown"]
 #: what a request asks of a machine: on; a graceful shutdown (forced off after a deadline); off at once; reset
@@ -44,6 +44,22 @@ class PowerReport:
 
 
 Done = Callable[[PowerReport], None]
+
+
+@dataclass(frozen=True)
+class InventoryReport:
+    """What a BMC told about the machine (``inventory``): hardware in the model's keys, sensors.
+
+    ``hardware`` holds only what the BMC knows, among ``vendor``, ``product``, ``serial``,
+    ``uuid``, ``cpu``, ``sockets``, ``memory_gib`` and ``bios_version``;
+    ``sensors`` dictionaries with ``name``, ``kind``, ``value`` (a number, or None without a
+    reading), ``unit`` and ``health``. Not ``ok``: ``message`` says why, and the last reading stands."""
+
+    node: str
+    ok: bool
+    hardware: dict[str, Any]
+    sensors: list[dict[str, Any]]
+    message: str
 
 
 class PowerPort(ABC):
@@ -97,6 +113,11 @@ class PowerPort(ABC):
     def probe(self, node: str, done: Done) -> bool:
         """Start the readiness probe of a node whose machine is on; ``done(report)`` once it
         passed or gave up. False: this port has no probe (the profile's boot duration stands in)."""
+        return False
+
+    def inventory(self, node: str, done: Callable[[InventoryReport], None]) -> bool:
+        """Start reading what the BMC tells about the machine (hardware, sensors); ``done(report)``
+        later on the model's thread. False: this port has no BMC to ask (the profile's hardware stands)."""
         return False
 
     # -- what only simulated hardware can do; real machines answer for themselves ----------

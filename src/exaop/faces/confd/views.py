@@ -134,7 +134,7 @@ def volume_info(cluster: Cluster, vol: Volume) -> dict[str, Any]:
 
 
 def node_info(cluster: Cluster, node: Node) -> dict[str, Any]:
-    hw = cluster.hardware_of(node)
+    hw, _source = node.shown_hardware()  # the BMC's values where it told them
     return {
         "id": nid(node),
         "name": node.name,
