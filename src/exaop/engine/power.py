@@ -76,7 +76,7 @@ class Readiness(DriverSettings):
     #: tcp: where to connect; ``{ip}`` the node's private address, ``{node}`` its name, ``{address}`` its card's
     host: str = "{ip}"
     port: int = 22
-    #: command: run without a shell, with the same placeholders
+    #: command: run without a shell, with the same {ip}, {node} and {address} fields
     command: str = ""
     #: give up (the node is not Running, the log says why) after this long
     deadline: float = 600.0
@@ -155,7 +155,7 @@ class WiredPort(PowerPort):
         self.name = driver.name
         self.readiness = readiness
         self.handover = handover
-        self.addresses = addresses  # node -> {"node", "ip", "address"} for the probe's placeholders
+        self.addresses = addresses  # node -> {"node", "ip", "address"} filled into the probe's host and command
         self._probes: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak references to tasks
 
     # the blocking shape, for tools: it waits for the BMC
