@@ -81,6 +81,23 @@ def report(reference: Path) -> tuple[str, int, int]:
     return "\n".join(head + lines) + "\n", done, total
 
 
+def listed(text: str) -> dict[str, set[str]]:
+    """{service: method names} as docs/API_COVERAGE.md lists them, the generic methods under
+    GENERIC: the reference's picture where the reference files are not at hand (the test
+    above keeps the file in step with them wherever they are)."""
+    out: dict[str, set[str]] = {}
+    service = ""
+    for line in text.splitlines():
+        if line.startswith("has the generic methods ("):
+            out[GENERIC] = set(re.findall(r"`(\w+)`", line))
+        elif m := re.match(r"## (\w+) \(", line):
+            service = m.group(1)
+            out[service] = set()
+        elif (m := re.match(r"- \[[ x]\] `(\w+)`", line)) and service:
+            out[service].add(m.group(1))
+    return out
+
+
 def mismatches(text: str) -> list[str]:
     """Where the file says otherwise than the code: each listed method's check mark against
     the registry (needs no reference files, so it runs anywhere the repository is)."""
