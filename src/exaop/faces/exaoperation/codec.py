@@ -37,12 +37,25 @@ def parse_call(body: bytes) -> tuple[str, tuple[Any, ...]]:
     return call
 
 
+class _CallParser(DefusedExpatParser):
+    """defusedxml's parser (no DTD, no entities, no external references) for one whole body:
+    character data comes buffered (one callback per text, not one per line) and the body is
+    parsed in one call."""
+
+    def __init__(self, target: xmlrpc.client.Unmarshaller) -> None:
+        super().__init__(target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        self._parser.buffer_text = True
+
+    def parse_all(self, body: bytes) -> None:
+        parser = self._parser
+        del self._target, self._parser  # as close() does: no reference cycle left behind
+        parser.Parse(body, True)
+
+
 def _parse(body: bytes) -> tuple[str, tuple[Any, ...]]:
     unmarshaller = xmlrpc.client.Unmarshaller(use_datetime=False, use_builtin_types=False)
-    parser = DefusedExpatParser(unmarshaller, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:
-        parser.feed(body)
-        parser.close()
+        _CallParser(unmarshaller).parse_all(body)
         params = unmarshaller.close()
     except Exception as e:  # expat, defusedxml and unmarshaller errors alike
         raise BadRequest(f"the request body is not a valid XML-RPC call: {e}") from None
