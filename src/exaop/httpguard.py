@@ -37,9 +37,12 @@ import contextlib
 import logging
 import resource
 import ssl
+import urllib.parse
 from collections import OrderedDict
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from time import perf_counter
+from typing import Any, ClassVar, Protocol
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -228,10 +231,41 @@ def _ssl_protocol(loop: asyncio.AbstractEventLoop) -> Any:
     return asyncio.sslproto.SSLProtocol
 
 
-def guarded_protocol(book: ConnectionBook, tls: ssl.SSLContext | None = None) -> type[GuardedProtocol]:
+class DirectCalls(Protocol):
+    """An application that can answer some requests from the connection itself, without an ASGI
+    task (XML-RPC calls: most need nothing awaited, and the task, its coroutines and message
+    dicts cost more than the call)."""
+
+    #: the answer's headers besides content-length
+    answer_headers: list[tuple[bytes, bytes]]
+
+    def accepts(self, method: bytes, path: str, authorization: bytes | None, length: int) -> Any:
+        """Who asks, when the connection may answer this request itself; None: the ASGI path."""
+
+    def answer(self, path: str, body: bytes, who: Any, peer: tuple[str, int] | None, t0: float
+               ) -> bytes | Coroutine[Any, Any, bytes] | None:  # fmt: skip
+        """The answer's body; a coroutine giving it (answered through ASGI); None: the ASGI path
+        answers the request, as if it had never come here."""
+
+
+def guarded_protocol(book: ConnectionBook, tls: ssl.SSLContext | None = None, direct: DirectCalls | None = None
+                     ) -> type[GuardedProtocol]:  # fmt: skip
     """The protocol class uvicorn is given (``Config(http=...)``), bound to ``book``; with
-    ``tls`` it speaks HTTPS (uvicorn is then given no SSL of its own: see the class)."""
-    return type("BoundGuardedProtocol", (GuardedProtocol,), {"book": book, "tls": tls})
+    ``tls`` it speaks HTTPS (uvicorn is then given no SSL of its own: see the class); with
+    ``direct`` it answers what that application accepts without an ASGI task."""
+    return type("BoundGuardedProtocol", (GuardedProtocol,), {"book": book, "tls": tls, "direct": direct})
+
+
+def _answer_when_done(pending: Coroutine[Any, Any, bytes], headers: list[tuple[bytes, bytes]]) -> Any:
+    """An ASGI application answering with what ``pending`` gives."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        out = await pending
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [*headers, (b"content-length", b"%d" % len(out))]})  # fmt: skip
+        await send({"type": "http.response.body", "body": out})
+
+    return app
 
 
 class GuardedProtocol(HttpToolsProtocol):
@@ -241,9 +275,17 @@ class GuardedProtocol(HttpToolsProtocol):
     #: connection to its protocol only once the handshake is done, so a client that never
     #: finishes one would hold a descriptor nobody counts
     tls: ClassVar[ssl.SSLContext | None] = None
+    #: the application whose requests this connection may answer itself (see DirectCalls)
+    direct: ClassVar[DirectCalls | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._who: Any = None  # who asks, while a request is taken directly (its body is being read)
+        self._direct_path = ""
+        self._direct_body: list[bytes] = []
+        self._direct_t0 = 0.0
+        self._handover: Any = None  # for the ASGI task about to start: what the direct path left it
+        self._paused_for_writes = False
         self.phase = _HEAD
         self.since = 0.0
         self.reading_body = False
@@ -418,17 +460,62 @@ class GuardedProtocol(HttpToolsProtocol):
         self.reading_body = True
         self._head_bytes = self._fed = self._body_seen = 0
         self._tail = b""
+        if self.direct is not None and self._take_directly():
+            return
+        self._start_cycle()
+
+    def _start_cycle(self) -> None:
         super().on_headers_complete()
         if self.cycle is not None:  # made just now (its task starts on the next turn of the loop)
             self.cycle.transport = OneWrite(self.transport, self)  # type: ignore[assignment]
 
+    def _take_directly(self) -> bool:
+        """Whether this request is answered by the connection itself (see DirectCalls): a plain
+        HTTP/1.1 keep-alive request with a Content-Length, none in progress before it, and one
+        the application accepts. Anything else takes uvicorn's ASGI path, unchanged."""
+        parser = self.parser
+        if (self.pipeline or (self.cycle is not None and not self.cycle.response_complete) or self.expect_100_continue
+                or parser.should_upgrade() or parser.get_http_version() != "1.1"
+                or not parser.should_keep_alive()):  # fmt: skip
+            return False
+        length = authorization = None
+        for name, value in self.headers:
+            if name == b"content-length":
+                if length is not None:
+                    return False
+                length = value
+            elif name == b"authorization":
+                authorization = value
+            elif name == b"transfer-encoding":
+                return False
+        if length is None or not length.isdigit() or len(length) > 12:
+            return False
+        try:  # the path as uvicorn makes it for the scope
+            path = httptools.parse_url(self.url).path.decode("ascii")
+        except (httptools.HttpParserError, UnicodeDecodeError):
+            return False
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        assert self.direct is not None
+        who = self.direct.accepts(parser.get_method(), self.root_path + path, authorization, int(length))
+        if who is None:
+            return False
+        self._who, self._direct_path, self._direct_body = who, self.root_path + path, []
+        self._direct_t0 = perf_counter()
+        return True
+
     def on_body(self, body: bytes) -> None:
         self._body_seen += len(body)
-        if self.cycle is not None:
+        if self._who is not None:
+            self._direct_body.append(body)
+        elif self.cycle is not None:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
         self.reading_body = False
+        if self._who is not None:
+            self._answer_directly()
+            return
         if self.cycle is None:
             return
         super().on_message_complete()
@@ -436,6 +523,61 @@ class GuardedProtocol(HttpToolsProtocol):
             # nothing more is read until this request is answered: a pipelined head (or a
             # flood pretending to be one) waits in the kernel, not in the parser's buffers
             self.flow.pause_reading()
+
+    def _answer_directly(self) -> None:
+        who, self._who = self._who, None
+        body = b"".join(self._direct_body)
+        self._direct_body = []
+        assert self.direct is not None
+        try:
+            out = self.direct.answer(self._direct_path, body, who, self.client, self._direct_t0)
+        except Exception:  # a bug: what uvicorn does for an application that fails, a 500
+            log.exception("answering %s failed", self._direct_path[:200])
+            self._answer(500, "Internal Server Error")
+            return
+        if type(out) is not bytes:
+            # a method that waits (or nothing to answer here): through ASGI after all, as a
+            # request whose body is all in; its task answers what was started, or starts over
+            self._handover = out
+            self._start_cycle()
+            cycle = self.cycle
+            if cycle is None:  # pragma: no cover - uvicorn made none (an upgrade): nothing to answer
+                return
+            cycle.body = body
+            super().on_message_complete()
+            if not cycle.response_complete:
+                self.flow.pause_reading()
+            return
+        headers = [STATUS_LINE[200]]
+        for name, value in (*self.server_state.default_headers, *self.direct.answer_headers):
+            headers += (name, b": ", value, b"\r\n")
+        headers.append(b"content-length: %d\r\n\r\n" % len(out))
+        if len(out) <= OneWrite.JOIN_MAX:
+            self.transport.write(b"".join((*headers, out)))
+        else:
+            self.transport.write(b"".join(headers))
+            self.transport.write(out)
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        if self.flow.write_paused:
+            # a client that sends without reading what it is sent: nothing more is read until it does
+            self._paused_for_writes = True
+            self.flow.pause_reading()
+        if not self._closed:
+            self.book.set_phase(self, _IDLE)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._paused_for_writes:
+            self._paused_for_writes = False
+            self.flow.resume_reading()
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        handover, self._handover = self._handover, None
+        if handover is not None:  # the coroutine of a method that waits: its task sends the answer
+            app = _answer_when_done(handover, self.direct.answer_headers if self.direct is not None else [])
+        super()._start_asgi_task(cycle, app)
 
     def on_response_complete(self) -> None:
         # as uvicorn's, but the sweep closes idle connections: no keep-alive timer per request

@@ -192,7 +192,7 @@ class ControlPlane:
             port=port,
             # the guard: limits, timeouts, the connection cap, and TLS (idle timeouts are its sweep's);
             # both faces count against the same connection cap
-            http=guarded_protocol(self.connections, self._tls(always=confd)),
+            http=guarded_protocol(self.connections, self._tls(always=confd), direct=None if confd else self.app),
             loop="uvloop" if _have_uvloop() else "asyncio",
             lifespan="off",
             access_log=False,

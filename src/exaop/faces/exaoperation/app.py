@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from time import perf_counter
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any
@@ -17,11 +18,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from exaop.engine.runtime import Runtime
 from exaop.faces.asgi import XML, Receive, Scope, Send, body_or_413, headers_of, respond
-from exaop.faces.asgi import client as _client
 from exaop.faces.asgi import text as _text
 from exaop.faces.auth import Authenticator, LoginGuard, LoginRefused
 from exaop.faces.exaoperation import faults
-from exaop.faces.exaoperation.codec import BadRequest, dump_fault, dump_result, parse_call
+from exaop.faces.exaoperation.codec import MAX_BODY, BadRequest, dump_fault, dump_result, parse_call
 from exaop.faces.exaoperation.dispatch import Dispatcher
 from exaop.faces.exaoperation.objects import ROOT
 from exaop.faces.exaoperation.registry import Method
@@ -33,6 +33,11 @@ log = logging.getLogger("exaop.faces.exaoperation")
 if TYPE_CHECKING:
     from exaop.httpguard import ConnectionBook
     from exaop.model.users import User
+
+
+def _peer(peer: tuple[str, int] | None) -> str:
+    """The client's address as logged (the same as faces.asgi.client gives for a scope)."""
+    return str(peer[0]) if peer else "-"
 
 
 def _simulation_call(path: str, body: bytes) -> bool:
@@ -129,15 +134,47 @@ class XmlRpcApp:
         if body is None:
             return
 
-        rt = self.runtime
-        rt.sync()
-        if rt.cluster.master.restarting and not rt.halted and not _simulation_call(scope["path"], body):
+        out = self.answer(scope["path"], body, user, scope.get("client"), t0)
+        if out is None:
             self.stats.refused(503)
             await _text(send, 503, "EXAoperation is restarting", [(b"retry-after", b"2")])
             return
+        if type(out) is not bytes:
+            out = await out
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [XML, (b"content-length", b"%d" % len(out))]}
+        )
+        await send({"type": "http.response.body", "body": out})
+
+    # -- the call itself: shared by the ASGI path above and the connection's direct path ------------
+
+    #: the headers of every answer to a call, besides content-length (see httpguard.DirectCalls)
+    answer_headers = [XML]
+
+    def accepts(self, method: bytes, path: str, authorization: bytes | None, length: int) -> User | None:
+        """Whether the connection may answer this request itself, without an ASGI task: a POST
+        to the XML-RPC face, of a body within the limit, from a user whose credentials are
+        already checked. The user; None: the ASGI path takes it, with everything it does for
+        logins, refusals, the web interface and GET (see httpguard.DirectCalls)."""
+        if method != b"POST" or authorization is None or length > MAX_BODY:
+            return None
+        if self.web is not None and self.web.owns("POST", path):
+            return None
+        return self.auth.cached(authorization)
+
+    def answer(self, path: str, body: bytes, user: User, peer: tuple[str, int] | None, t0: float
+               ) -> bytes | Coroutine[Any, Any, bytes] | None:  # fmt: skip
+        """The XML-RPC answer to a call (a fault included), with the change saved, counted and logged.
+
+        Bytes when nothing had to be awaited (most calls); a coroutine giving them for a method
+        that waits (the caller awaits it); None when EXAoperation is restarting and only the
+        simulation answers (the caller answers 503 with a retry hint)."""
+        rt = self.runtime
+        rt.sync()
+        if rt.cluster.master.restarting and not rt.halted and not _simulation_call(path, body):
+            return None
         method = "?"
         called: Method | None = None
-        ok = False
         try:
             if rt.halted:  # going away for good: no retry hint, a fault that says so
                 raise Unavailable(
@@ -146,21 +183,32 @@ class XmlRpcApp:
                 )
             method, params = parse_call(body)
             try:
-                result = self.dispatcher.call(scope["path"], method, params, user)
+                result = self.dispatcher.call(path, method, params, user)
             finally:
                 called = self.dispatcher.last  # this call's: nothing was awaited since
             if type(result) is CoroutineType:
-                result = await result
-            out = dump_result(result)
-            ok = True
+                return self._awaited(result, path, method, called, user, peer, t0)
+            return self._done(dump_result(result), None, path, method, called, user, peer, t0)
         except BadRequest as e:
-            out = dump_fault(faults.BAD_REQUEST, f"BadRequest: {e}")
-            fault: BaseException = e
+            return self._done(dump_fault(faults.BAD_REQUEST, f"BadRequest: {e}"), e, path, method, called, user,
+                              peer, t0)  # fmt: skip
         except Exception as e:  # domain errors and bugs alike become faults, never a 500
-            out = dump_fault(*faults.fault_for(e, method))
-            fault = e
+            return self._done(dump_fault(*faults.fault_for(e, method)), e, path, method, called, user, peer, t0)
+
+    async def _awaited(self, pending: Coroutine[Any, Any, Any], path: str, method: str, called: Method | None,
+                       user: User, peer: tuple[str, int] | None, t0: float) -> bytes:  # fmt: skip
         try:
-            rt.commit()
+            out, fault = dump_result(await pending), None
+        except Exception as e:
+            out, fault = dump_fault(*faults.fault_for(e, method)), e
+        return self._done(out, fault, path, method, called, user, peer, t0)
+
+    def _done(self, out: bytes, fault: BaseException | None, path: str, method: str, called: Method | None,
+              user: User, peer: tuple[str, int] | None, t0: float) -> bytes:  # fmt: skip
+        """Save what the call changed, count and log it; the answer to send."""
+        ok = fault is None
+        try:
+            self.runtime.commit()
         except Exception as e:  # the store refused (disk full, locked): a fault, not a 500
             log.exception("saving the state failed after %s", method)
             out = dump_fault(
@@ -168,30 +216,28 @@ class XmlRpcApp:
                 f"InternalError: the change could not be saved ({type(e).__name__}: {e}); it is kept in memory "
                 "and saved with the next change",
             )
-        await send(
-            {"type": "http.response.start", "status": 200, "headers": [XML, (b"content-length", b"%d" % len(out))]}
-        )
-        await send({"type": "http.response.body", "body": out})
         took = perf_counter() - t0
         name = called.name if called is not None else "(unknown)"  # never a client's string: it is a label
         self.stats.call(name, ok, took)
         if called is not None and called.permission != "read" and log.isEnabledFor(logging.INFO):
-            self._log_action(scope, user.login, called.name, ok, None if ok else fault, took)
+            self._log_action(path, _peer(peer), user.login, called.name, ok, fault, took)
         elif log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s %s.%s %s %.1f ms", _client(scope), user.login, scope["path"][:200], name,
-                      "ok" if ok else "fault", took * 1000,
-                      extra={"event": "request", "client": _client(scope), "user": user.login,
-                             "object": scope["path"][:200], "method": name, "result": "ok" if ok else "fault",
+            client = _peer(peer)
+            log.debug("%s %s %s.%s %s %.1f ms", client, user.login, path[:200], name, "ok" if ok else "fault",
+                      took * 1000,
+                      extra={"event": "request", "client": client, "user": user.login, "object": path[:200],
+                             "method": name, "result": "ok" if ok else "fault",
                              "duration_ms": round(took * 1000, 3)})  # fmt: skip
+        return out
 
-    def _log_action(self, scope: Scope, login: str, method: str, ok: bool, fault: BaseException | None,
+    def _log_action(self, path: str, client: str, login: str, method: str, ok: bool, fault: BaseException | None,
                     took: float) -> None:  # fmt: skip
         """Every call that may change something, at info: who, what, on which object, how it
         ended (the reason of a refusal; never the arguments, which may hold passwords)."""
         why = "" if ok else faults.fault_for(fault, method)[1] if fault is not None else "fault"
-        log.info("%s by %s from %s on %s: %s", method, login, _client(scope), scope["path"][:200],
+        log.info("%s by %s from %s on %s: %s", method, login, client, path[:200],
                  "done" if ok else f"refused: {why[:300]}",
-                 extra={"event": "action", "client": _client(scope), "user": login, "object": scope["path"][:200],
+                 extra={"event": "action", "client": client, "user": login, "object": path[:200],
                         "method": method, "result": "ok" if ok else "fault", "reason": why[:300],
                         "duration_ms": round(took * 1000, 3)})  # fmt: skip
 
