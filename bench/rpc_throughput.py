@@ -11,7 +11,11 @@ other (``taskset -c 1``), all on 127.0.0.1. Servers:
   (HTTP/1.0: a new connection per request), with a cheap check of a fixed Authorization header;
 - ``stdlib-1.1``: the same with ``protocol_version = 'HTTP/1.1'`` (keep-alive);
 - ``ceiling``: uvicorn + uvloop + httptools (our HTTP stack) with a raw ASGI callable answering
-  a fixed, precomputed XML-RPC response.
+  a fixed, precomputed XML-RPC response: the targets' yardstick;
+- ``ceiling-direct`` (for information): the same stack with uvicorn's protocol answering the
+  fixed response itself, without an ASGI task. exaop answers calls that way (a connection
+  answers a logged-in client's call itself, see ``httpguard.DirectCalls``), so it can pass
+  ``ceiling``; this is what that path could reach with no work at all.
 
 Targets: at 64 clients, exaop does at least 0.6 of the ceiling's req/s measured in the same
 run, with p99 under 10 ms — with the same body every time (``exaop``, what polling clients
@@ -107,8 +111,9 @@ def serve_stdlib(port: int, keep_alive: bool) -> None:
         server.serve_forever()
 
 
-def serve_ceiling(port: int) -> None:
+def serve_ceiling(port: int, direct: bool = False) -> None:
     import uvicorn
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     headers = [(b"content-type", b"text/xml; charset=utf-8"), (b"content-length", str(len(RESPONSE_BODY)).encode())]
     start = {"type": "http.response.start", "status": 200, "headers": headers}
@@ -126,11 +131,23 @@ def serve_ceiling(port: int) -> None:
         await send(start)
         await send(body)
 
+    answer = b"".join((b"HTTP/1.1 200 OK\r\n", *(n + b": " + v + b"\r\n" for n, v in headers), b"\r\n", RESPONSE_BODY))
+
+    class Direct(HttpToolsProtocol):  # the request is read as usual; the connection answers it
+        def on_headers_complete(self) -> None:
+            pass
+
+        def on_body(self, body: bytes) -> None:
+            pass
+
+        def on_message_complete(self) -> None:
+            self.transport.write(answer)
+
     config = uvicorn.Config(
         app,
         host=HOST,
         port=port,
-        http="httptools",
+        http=Direct if direct else "httptools",
         loop="uvloop",
         lifespan="off",
         access_log=False,
@@ -383,6 +400,7 @@ def measure(args: argparse.Namespace) -> int:
         "exaop": basic(BENCH_USER, password),
         "exaop-varied": basic(BENCH_USER, password),
         "ceiling": basic(BENCH_USER, STDLIB_PASSWORD),
+        "ceiling-direct": basic(BENCH_USER, STDLIB_PASSWORD),
         "stdlib-1.1": basic(BENCH_USER, STDLIB_PASSWORD),
         "stdlib-1.0": basic(BENCH_USER, STDLIB_PASSWORD),
     }
@@ -400,7 +418,8 @@ def measure(args: argparse.Namespace) -> int:
                         "--no-confd"]  # fmt: skip
                 ready = r"exaop listening on \S+"
             else:
-                kind = {"ceiling": "ceiling", "stdlib-1.1": "stdlib11", "stdlib-1.0": "stdlib10"}[name]
+                kind = {"ceiling": "ceiling", "ceiling-direct": "ceiling-direct", "stdlib-1.1": "stdlib11",
+                        "stdlib-1.0": "stdlib10"}[name]  # fmt: skip
                 argv = [*pin, sys.executable, me, "--serve", kind, "--port", str(port)]
                 ready = r"ready on \S+"
             quiet = wait_quiet(args.wait_quiet, [f"cpu{args.server_cpu}", f"cpu{args.wrk_cpu}"])
@@ -409,7 +428,7 @@ def measure(args: argparse.Namespace) -> int:
             try:
                 proc.ready(ready)
                 url = f"http://{HOST}:{port}{PATH}"
-                check_answers(url, servers[name], auth_checked=name != "ceiling")
+                check_answers(url, servers[name], auth_checked=not name.startswith("ceiling"))
                 script = tmpdir / f"{name}.lua"
                 script.write_text(lua_script(servers[name], vary="whitespace" if name == "exaop-varied" else ""))
                 for clients in args.clients:
@@ -497,7 +516,7 @@ def report(results: list[Result], args: argparse.Namespace) -> int:
     print(f"{'server / call':<16} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>9}  notes")
     for r in results:
         note = r.errors
-        if r.server.startswith("exaop") and ("ceiling", r.clients) in by:
+        if (r.server.startswith("exaop") or r.server == "ceiling-direct") and ("ceiling", r.clients) in by:
             top = by[("ceiling", r.clients)].rps
             note = f"{r.rps / top:.2f} x ceiling" + (f"; {note}" if note else "")
         print(f"{r.server:<16} {r.clients:>7} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>9.2f}  {note}")
@@ -533,9 +552,9 @@ def main() -> int:
     p.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=list(CLIENTS),
                    help="concurrent connections, comma-separated (default 1,16,64)")  # fmt: skip
     p.add_argument("--servers", type=lambda s: s.split(","),
-                   default=["exaop", "exaop-varied", "ceiling", "stdlib-1.1", "stdlib-1.0"],
-                   help="which servers, comma-separated (default exaop,exaop-varied,ceiling,stdlib-1.1,stdlib-1.0;"
-                   " exaop-varied: exaop with a different body on every request)")  # fmt: skip
+                   default=["exaop", "exaop-varied", "ceiling", "ceiling-direct", "stdlib-1.1", "stdlib-1.0"],
+                   help="which servers, comma-separated (default exaop,exaop-varied,ceiling,ceiling-direct,"
+                   "stdlib-1.1,stdlib-1.0; exaop-varied: exaop with a different body on every request)")  # fmt: skip
     p.add_argument("--server-cpu", default="0", help="core for the server (default 0)")
     p.add_argument("--wrk-cpu", default="1", help="core for wrk (default 1)")
     p.add_argument("--wait-quiet", type=float, default=30.0,
@@ -543,12 +562,12 @@ def main() -> int:
     p.add_argument("--no-log-point", dest="log_point", action="store_false",
                    help="skip the large-log point (logEntries pages on a 1,000-node cluster)")  # fmt: skip
     p.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
-    p.add_argument("--serve", choices=["stdlib10", "stdlib11", "ceiling"], help=argparse.SUPPRESS)
+    p.add_argument("--serve", choices=["stdlib10", "stdlib11", "ceiling", "ceiling-direct"], help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.serve:
-        if args.serve == "ceiling":
-            serve_ceiling(args.port)
+        if args.serve.startswith("ceiling"):
+            serve_ceiling(args.port, direct=args.serve == "ceiling-direct")
         else:
             serve_stdlib(args.port, keep_alive=args.serve == "stdlib11")
         return 0
