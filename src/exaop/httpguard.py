@@ -286,6 +286,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._direct_t0 = 0.0
         self._handover: Any = None  # for the ASGI task about to start: what the direct path left it
         self._paused_for_writes = False
+        self._closing_after_answer = False  # the server is stopping: close once the request is answered
         self.phase = _HEAD
         self.since = 0.0
         self.reading_body = False
@@ -466,7 +467,10 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def _start_cycle(self) -> None:
         super().on_headers_complete()
-        if self.cycle is not None:  # made just now (its task starts on the next turn of the loop)
+        # made just now (its task starts on the next turn of the loop); a HEAD answer has no body
+        # whose write takes its head along, and a pipelined one completes when self.cycle is
+        # already the next request's: its head goes at once
+        if self.cycle is not None and self.cycle.scope["method"] != "HEAD":
             self.cycle.transport = OneWrite(self.transport, self)  # type: ignore[assignment]
 
     def _take_directly(self) -> bool:
@@ -474,7 +478,8 @@ class GuardedProtocol(HttpToolsProtocol):
         HTTP/1.1 keep-alive request with a Content-Length, none in progress before it, and one
         the application accepts. Anything else takes uvicorn's ASGI path, unchanged."""
         parser = self.parser
-        if (self.pipeline or (self.cycle is not None and not self.cycle.response_complete) or self.expect_100_continue
+        if (self.pipeline or (self.cycle is not None and not self.cycle.response_complete) or self.flow.write_paused
+                or self.expect_100_continue
                 or parser.should_upgrade() or parser.get_http_version() != "1.1"
                 or not parser.should_keep_alive()):  # fmt: skip
             return False
@@ -531,41 +536,65 @@ class GuardedProtocol(HttpToolsProtocol):
         assert self.direct is not None
         try:
             out = self.direct.answer(self._direct_path, body, who, self.client, self._direct_t0)
+            if type(out) is not bytes:
+                # a method that waits (or nothing to answer here): through ASGI after all, as a
+                # request whose body is all in; its task answers what was started, or starts over
+                self._handover = out
+                self._start_cycle()
+                cycle = self.cycle
+                if cycle is None:  # pragma: no cover - uvicorn made none (an upgrade): nothing to answer
+                    return
+                cycle.body = body
+                if self._closing_after_answer:
+                    cycle.keep_alive = False
+                super().on_message_complete()
+                if not cycle.response_complete:
+                    self.flow.pause_reading()
+                return
         except Exception:  # a bug: what uvicorn does for an application that fails, a 500
             log.exception("answering %s failed", self._direct_path[:200])
-            self._answer(500, "Internal Server Error")
-            return
-        if type(out) is not bytes:
-            # a method that waits (or nothing to answer here): through ASGI after all, as a
-            # request whose body is all in; its task answers what was started, or starts over
-            self._handover = out
-            self._start_cycle()
-            cycle = self.cycle
-            if cycle is None:  # pragma: no cover - uvicorn made none (an upgrade): nothing to answer
-                return
-            cycle.body = body
-            super().on_message_complete()
-            if not cycle.response_complete:
-                self.flow.pause_reading()
-            return
-        headers = [STATUS_LINE[200]]
-        for name, value in (*self.server_state.default_headers, *self.direct.answer_headers):
-            headers += (name, b": ", value, b"\r\n")
-        headers.append(b"content-length: %d\r\n\r\n" % len(out))
-        if len(out) <= OneWrite.JOIN_MAX:
-            self.transport.write(b"".join((*headers, out)))
+            self._handover = None
+            out, status = b"Internal Server Error", 500
+            self._closing_after_answer = True
         else:
-            self.transport.write(b"".join(headers))
+            status = 200
+        closing = self._closing_after_answer
+        head = [STATUS_LINE[status]]
+        for name, value in (*self.server_state.default_headers,
+                            *(self.direct.answer_headers if status == 200 else [(b"content-type", b"text/plain")]),
+                            *([(b"connection", b"close")] if closing else [])):  # fmt: skip
+            head += (name, b": ", value, b"\r\n")
+        head.append(b"content-length: %d\r\n\r\n" % len(out))
+        if len(out) <= OneWrite.JOIN_MAX:
+            self.transport.write(b"".join((*head, out)))
+        else:
+            self.transport.write(b"".join(head))
             self.transport.write(out)
         self.server_state.total_requests += 1
+        if closing:  # the server is stopping (or the call failed): answered, then closed
+            self._close(abort=False)
+            return
         if self.transport.is_closing():
             return
         if self.flow.write_paused:
-            # a client that sends without reading what it is sent: nothing more is read until it does
+            # a client that sends without reading what it is sent: nothing more is read until
+            # it does, and what was read already goes through ASGI, which waits for it
             self._paused_for_writes = True
             self.flow.pause_reading()
         if not self._closed:
             self.book.set_phase(self, _IDLE)
+
+    def in_progress(self) -> bool:
+        """Whether a request is being read or answered on this connection."""
+        return self._who is not None or (self.cycle is not None and not self.cycle.response_complete)
+
+    def shutdown(self) -> None:
+        # uvicorn closes a connection whose last cycle is done; one reading a body for the
+        # direct path is busy: it is answered, with connection: close, then closed
+        if self._who is not None:
+            self._closing_after_answer = True
+            return
+        super().shutdown()
 
     def resume_writing(self) -> None:
         super().resume_writing()

@@ -24,7 +24,7 @@ from exaop.engine.runtime import Runtime
 from exaop.faces.confd.app import ConfdApp
 from exaop.faces.exaoperation.app import XmlRpcApp
 from exaop.faces.web import WebApp
-from exaop.httpguard import ConnectionBook, Limits, guarded_protocol
+from exaop.httpguard import ConnectionBook, GuardedProtocol, Limits, guarded_protocol
 from exaop.tls import ensure_self_signed
 
 log = logging.getLogger("exaop.server")
@@ -108,8 +108,12 @@ class _Server(uvicorn.Server):
         # close_notify, which an idle client never does: the stop would wait out the whole
         # graceful timeout. Drop idle connections whose answers are all sent at once.
         for conn in list(self.server_state.connections):
-            cycle, transport = getattr(conn, "cycle", None), getattr(conn, "transport", None)
-            idle = cycle is None or cycle.response_complete
+            transport = getattr(conn, "transport", None)
+            if isinstance(conn, GuardedProtocol):
+                idle = not conn.in_progress()  # a body being read for the direct path is not idle
+            else:
+                cycle = getattr(conn, "cycle", None)
+                idle = cycle is None or cycle.response_complete
             if transport is not None and idle and not transport.get_write_buffer_size():
                 transport.abort()
         await super().shutdown(sockets)

@@ -6,6 +6,7 @@ without reading is not read from until it does; headers match the ASGI path's.""
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import ssl
 import time
@@ -104,3 +105,38 @@ def test_a_client_that_sends_without_reading_is_not_read_from_until_it_does(serv
         s.setblocking(True)
         answers = read_answers(s, 100)  # and reading resumes the connection, in order
         assert all(status(h + b"\r\n") == 200 and b"n0011" in b for h, b in answers)
+
+
+def test_a_call_whose_body_is_still_coming_when_the_server_stops_is_answered(server: ServerProcess) -> None:
+    server.proxy().getNodeList()
+    direct, through_asgi = post("getNodeList"), post("getNodeList", extra=b"Expect: 100-continue\r\n")
+    a, b = connect(server), connect(server)
+    with contextlib.closing(a), contextlib.closing(b):
+        a.sendall(direct[:-20])
+        b.sendall(through_asgi[:-20])
+        b.settimeout(10)
+        assert b.recv(100).startswith(b"HTTP/1.1 100 ")
+        time.sleep(0.3)  # both bodies are being read
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        for s, request in ((a, direct), (b, through_asgi)):
+            s.sendall(request[-20:])
+        for s in (a, b):
+            ((head, body),) = read_answers(s, 1)
+            assert status(head + b"\r\n") == 200 and b"n0011" in body
+            assert b"connection: close" in head.lower()
+    assert server.wait_exit() == 0
+
+
+def test_a_pipelined_head_request_is_answered(server: ServerProcess) -> None:
+    server.proxy().getNodeList()
+    with contextlib.closing(connect(server)) as s:
+        s.sendall(b"HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n" + post("getNodeList"))
+        s.settimeout(10)
+        buf = b""
+        while buf.count(b"HTTP/1.1 ") < 2 or not buf.rstrip().endswith(b"</methodResponse>"):
+            chunk = s.recv(65536)
+            assert chunk, buf
+            buf += chunk
+    assert buf.startswith(b"HTTP/1.1 200 ") and b"n0011" in buf
