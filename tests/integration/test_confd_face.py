@@ -124,6 +124,8 @@ def test_long_jobs_and_both_faces(srv: ServerProcess) -> None:
     assert ok(conn.job_exec("st_volume_info", {"params": {"vid": 0}}))["state"] == "ONLINE"
     job_id = conn.job_start("db_start", {"params": {"db_name": "exa_db1"}})
     assert conn.job_wait(job_id, {"timeout": 0.2}) is False
+    for bad in (float("nan"), -1, "10"):  # NaN used to wait as 0 and answer False
+        assert "must be a number of seconds" in fault(conn.job_wait, job_id, {"timeout": bad}).faultString
     assert conn.job_finished(job_id) is False and conn.job_info({"job_id": job_id})["stage"] == "executed"
     assert "has not finished" in fault(conn.job_result, job_id).faultString
     assert ok(conn.job_exec("db_state", {"params": {"db_name": "exa_db1"}})) == "startup"

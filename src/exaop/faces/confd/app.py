@@ -147,7 +147,10 @@ def _job(call: Call, job_id: Any) -> jobs.Job:
 async def job_wait(call: Call, job_id: Any, args: Any = None) -> bool:
     job = _job(call, job_id)
     timeout = _arguments(args, ("timeout",), "job_wait").get("timeout")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0):
+    # NaN compares false with everything: it would pass `< 0` and wait as 0
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0 or timeout != timeout
+    ):
         raise BadCall(f"job_wait: 'timeout' must be a number of seconds (0 or more), got {timeout!r}")
     return await call.app.runner.wait(job, timeout)
 
