@@ -497,7 +497,7 @@ class GuardedProtocol(HttpToolsProtocol):
             return False
         try:  # the path as uvicorn makes it for the scope
             path = httptools.parse_url(self.url).path.decode("ascii")
-        except (httptools.HttpParserError, UnicodeDecodeError):
+        except (httptools.HttpParserError, UnicodeDecodeError, AttributeError):  # no path ("*"): uvicorn's to refuse
             return False
         if "%" in path:
             path = urllib.parse.unquote(path)
