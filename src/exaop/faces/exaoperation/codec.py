@@ -149,12 +149,15 @@ _HEAD = b"<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n"
 _TAIL = b"</param>\n</params>\n</methodResponse>\n"
 
 
-class Encoded(bytes):
-    """A value already written as XML-RPC (``<value>...</value>\\n``, UTF-8): spliced in as it is.
+class Encoded(tuple[bytes, ...]):
+    """A value already written as XML-RPC (``<value>...</value>\n``, UTF-8), in parts spliced
+    into the answer one after another as they are.
 
     For answers that are large and made of parts that never change, such as log entries:
-    each part is written once and remembered, instead of being marshalled on every call.
-    Only as an item of a list that is the whole answer (what the log services return).
+    each part is written once and remembered, instead of being marshalled on every call, and
+    the answer is joined once (a page of 5,000 entries is 2.8 MB: joined first into one value,
+    it was copied twice more). Only as an item of a list that is the whole answer (what the
+    log services return).
     """
 
 
@@ -177,7 +180,10 @@ def dump_result(value: Any) -> bytes:
         # as xmlrpc.client.dumps writes the list, with the written parts spliced in: one copy
         parts = [_HEAD, b"<value><array><data>\n"]
         for v in value:
-            parts.append(v if type(v) is Encoded else _dump_value(v))
+            if type(v) is Encoded:
+                parts += v
+            else:
+                parts.append(_dump_value(v))
         parts += (b"</data></array></value>\n", _TAIL)
         return b"".join(parts)
     return xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True).encode("utf-8")

@@ -47,7 +47,7 @@ def _written(e: LogEntry) -> bytes:
 def page(at: float, entries: list[LogEntry]) -> list[Any]:
     """[interval start, interval end (``at``), entries], the entries written as XML-RPC once and kept."""
     now = strtime(at)
-    array = Encoded(b"".join([b"<value><array><data>\n", *map(_written, entries), b"</data></array></value>\n"]))
+    array = Encoded((b"<value><array><data>\n", *map(_written, entries), b"</data></array></value>\n"))
     return [strtime(entries[0].t) if entries else now, now, array]
 
 
