@@ -39,7 +39,11 @@ async def text(send: Send, status: int, words: str, extra: list[tuple[bytes, byt
 
 
 def client(scope: Scope) -> str:
-    peer = scope.get("client")
+    return peer_address(scope.get("client"))
+
+
+def peer_address(peer: tuple[str, int] | None) -> str:
+    """The client's address as logged ("-" when unknown)."""
     return str(peer[0]) if peer else "-"
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from exaop.engine.runtime import Runtime
-from exaop.faces.asgi import XML, Receive, Scope, Send, body_or_413, headers_of, respond
+from exaop.faces.asgi import XML, Receive, Scope, Send, body_or_413, headers_of, peer_address, respond
 from exaop.faces.asgi import text as _text
 from exaop.faces.auth import Authenticator, LoginGuard, LoginRefused
 from exaop.faces.exaoperation import faults
@@ -33,11 +33,6 @@ log = logging.getLogger("exaop.faces.exaoperation")
 if TYPE_CHECKING:
     from exaop.httpguard import ConnectionBook
     from exaop.model.users import User
-
-
-def _peer(peer: tuple[str, int] | None) -> str:
-    """The client's address as logged (the same as faces.asgi.client gives for a scope)."""
-    return str(peer[0]) if peer else "-"
 
 
 def _simulation_call(path: str, body: bytes) -> bool:
@@ -220,9 +215,9 @@ class XmlRpcApp:
         name = called.name if called is not None else "(unknown)"  # never a client's string: it is a label
         self.stats.call(name, ok, took)
         if called is not None and called.permission != "read" and log.isEnabledFor(logging.INFO):
-            self._log_action(path, _peer(peer), user.login, called.name, ok, fault, took)
+            self._log_action(path, peer_address(peer), user.login, called.name, ok, fault, took)
         elif log.isEnabledFor(logging.DEBUG):
-            client = _peer(peer)
+            client = peer_address(peer)
             log.debug("%s %s %s.%s %s %.1f ms", client, user.login, path[:200], name, "ok" if ok else "fault",
                       took * 1000,
                       extra={"event": "request", "client": client, "user": user.login, "object": path[:200],

@@ -150,7 +150,7 @@ _TAIL = b"</param>\n</params>\n</methodResponse>\n"
 
 
 class Encoded(tuple[bytes, ...]):
-    """A value already written as XML-RPC (``<value>...</value>\n``, UTF-8), in parts spliced
+    """A value already written as XML-RPC (``<value>...</value>\\n``, UTF-8), in parts spliced
     into the answer one after another as they are.
 
     For answers that are large and made of parts that never change, such as log entries:
